@@ -1,0 +1,3 @@
+from rms_ml_push.cli import main
+
+raise SystemExit(main())

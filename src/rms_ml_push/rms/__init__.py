@@ -1,0 +1,1 @@
+"""The READ side: a read-only engine on the RMS database, the table map, extract queries."""

@@ -1,0 +1,1 @@
+"""The service's OWN state (never the RMS): outbox, job runs, leases, model registry."""
