@@ -108,7 +108,9 @@ class RegistryAdmin:
         if files.MODEL_FILE not in record.digests:
             self._integrity_failed(name, version, files.MODEL_FILE, "no digest recorded")
         contents: dict[str, bytes] = {}
-        for file_name, expected in sorted(record.digests.items()):
+        # The model file first, so that a tampered model is what the error names.
+        ordered = sorted(record.digests.items(), key=lambda kv: (kv[0] != files.MODEL_FILE, kv[0]))
+        for file_name, expected in ordered:
             try:
                 data = (folder / file_name).read_bytes()
             except OSError as exc:
