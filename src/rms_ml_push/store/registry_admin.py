@@ -77,11 +77,14 @@ class RegistryAdmin:
 
     def versions(self, name: str | None = None) -> list[records.VersionRecord]:
         """Recorded versions (deleted ones included, as history), oldest first."""
+        if name is not None:
+            self.name_dir(name)
         with self._store.read() as conn:
             return records.fetch_versions(conn, name)
 
     def version_record(self, name: str, version: Version | str) -> records.VersionRecord:
         """One version's record; ModelNotFoundError if the store has none."""
+        self.name_dir(name)
         parsed = _parse(name, version)
         with self._store.read() as conn:
             found = records.fetch_version(conn, name, parsed)
@@ -91,6 +94,7 @@ class RegistryAdmin:
 
     def promotion_history(self, name: str) -> list[records.PromotionRecord]:
         """Who switched ``latest`` and why, newest first."""
+        self.name_dir(name)
         with self._store.read() as conn:
             return records.fetch_promotions(conn, name)
 

@@ -124,11 +124,9 @@ def insert_promotion(conn: Connection, record: PromotionRecord) -> None:
 
 
 def fetch_promotions(conn: Connection, name: str) -> list[PromotionRecord]:
-    """A model's promotion history, newest first."""
+    """A model's promotion history, newest first (by insertion: clocks of instances differ)."""
     rows = conn.execute(
-        sa.select(promotions)
-        .where(promotions.c.name == name)
-        .order_by(promotions.c.promoted_at.desc(), promotions.c.id.desc())
+        sa.select(promotions).where(promotions.c.name == name).order_by(promotions.c.id.desc())
     )
     return [
         PromotionRecord(
