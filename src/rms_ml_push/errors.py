@@ -12,6 +12,7 @@ configuration, 1 for everything else)::
     ├── StoreError ................. the service's own store
     │   ├── LeaseLostError ......... a lease we held was taken over
     │   └── SlotTakenError ......... another run owns (job, as_of)
+    │       └── SlotDoneError ...... the slot already has a successful run
     ├── DeliveryError .............. building or sending webhooks
     │   ├── PayloadTooLargeError ... a body above the size limit (split it)
     │   ├── UnknownEndpointError ... an endpoint name not in settings
@@ -64,6 +65,10 @@ class LeaseLostError(StoreError):
 
 class SlotTakenError(StoreError):
     """Another run already owns this (job, as_of) slot."""
+
+
+class SlotDoneError(SlotTakenError):
+    """The (job, as_of) slot already has a successful run; force a re-run to repeat it."""
 
 
 class DeliveryError(RmsMlPushError):
