@@ -167,11 +167,13 @@ class JobLauncher:
             futures = [fut for _, fut, _ in self._running.values()]
         if pool is None:
             return []
+        # shutdown() forgets the worker processes: take them first, to terminate later.
+        workers = _worker_processes(pool)
         pool.shutdown(wait=False, cancel_futures=True)
         wait(futures, timeout=max(0.0, deadline - self._clock.monotonic()))
         leftovers = self.in_flight()
         if leftovers:
-            _terminate_workers(pool, timeout_s=max(0.5, deadline - self._clock.monotonic()))
+            _terminate_workers(workers, timeout_s=max(0.5, deadline - self._clock.monotonic()))
         for req in leftovers:
             duration_s = self._pop(req)
             if duration_s is None:
@@ -208,10 +210,13 @@ def _broken(future: Future[Any]) -> bool:
         return True
 
 
-def _terminate_workers(pool: ProcessPoolExecutor, timeout_s: float) -> None:
-    # concurrent.futures has no public terminate before Python 3.14; _processes is the
-    # documented-in-source map of worker pid -> multiprocessing.Process.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+def _worker_processes(pool: ProcessPoolExecutor) -> list[Any]:
+    # concurrent.futures has no public terminate before Python 3.14; _processes is its
+    # map of worker pid -> multiprocessing.Process.
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def _terminate_workers(processes: list[Any], timeout_s: float) -> None:
     for proc in processes:
         if proc.is_alive():
             proc.terminate()
