@@ -170,6 +170,22 @@ class EndpointSettings(_Section):
         return self
 
 
+class ServiceSettings(_Section):
+    """``rms-ml-push run``: leader lease, worker pool, graceful stop."""
+
+    stop_timeout_s: Annotated[float, Field(gt=0, le=600)] = 20.0
+    lease_ttl_s: Annotated[float, Field(ge=1, le=600)] = 15.0
+    lease_renew_s: Annotated[float, Field(gt=0, le=300)] = 5.0
+    workers: Annotated[int, Field(ge=1, le=32)] = 1
+    ready_check_timeout_s: Annotated[float, Field(gt=0, le=30)] = 2.0
+
+    @model_validator(mode="after")
+    def _renew_before_expiry(self) -> ServiceSettings:
+        if self.lease_renew_s * 2 > self.lease_ttl_s:
+            raise ValueError("lease_renew_s must be at most half of lease_ttl_s")
+        return self
+
+
 class DeliverySettings(_Section):
     """The outbox and its dispatcher."""
 
@@ -248,6 +264,7 @@ class Settings(BaseSettings):
     instance_id: str | None = None
 
     http: HttpSettings = Field(default_factory=HttpSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     endpoints: list[EndpointSettings] = Field(default_factory=list)
     webhook_url: str | None = None

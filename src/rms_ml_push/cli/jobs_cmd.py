@@ -1,9 +1,14 @@
-"""CLI area `jobs`: its commands are added by the issue that builds them."""
+"""CLI area `jobs`: the job catalogue and its runs."""
 
 from __future__ import annotations
 
 import argparse
 
+from rms_ml_push.cli import jobs_list_cmd
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add this area's commands (none yet)."""
+    """Add ``jobs`` and its actions."""
+    jobs = sub.add_parser("jobs", help="scheduled jobs and their runs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jobs_list_cmd.add_list(jobs_sub)

@@ -1,0 +1,1 @@
+"""Orchestration of job runs: schedule, and one module per job."""

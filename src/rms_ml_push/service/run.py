@@ -1,0 +1,76 @@
+"""The ``run`` command's body: build, start, wait for SIGTERM/SIGINT, stop, exit 0."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+from rms_ml_push.clock import Clock, SystemClock
+from rms_ml_push.config import Settings
+from rms_ml_push.jobs.schedule import load_schedule
+from rms_ml_push.logs import bind_context, get_logger
+from rms_ml_push.metrics import Metrics
+from rms_ml_push.service.app import Service, default_instance_id
+from rms_ml_push.service.protocols import ServiceDeps
+from rms_ml_push.service.wiring import build_deps
+from rms_ml_push.store.engine import Store
+from rms_ml_push.store.migrate import migrate
+
+_log = get_logger("rms_ml_push.service")
+
+DepsFactory = Callable[[Settings, Store, Metrics, Clock], ServiceDeps]
+
+
+def build_service(
+    settings: Settings, *, clock: Clock | None = None, deps_factory: DepsFactory = build_deps
+) -> Service:
+    """Migrate the store, read the schedule, assemble the service (nothing started)."""
+    clock = clock or SystemClock()
+    store = Store.from_url(settings.store_url.get_secret_value())
+    try:
+        migrate(store)
+        metrics = Metrics()
+        deps = deps_factory(settings, store, metrics, clock)
+        entries = load_schedule(
+            settings.schedule_file,
+            timezone=settings.schedule_timezone,
+            registered_jobs=deps.registered_jobs,
+            now=clock.now(),
+        )
+        instance = settings.instance_id or default_instance_id()
+        return Service(
+            settings,
+            store,
+            deps,
+            entries=entries,
+            clock=clock,
+            metrics=metrics,
+            instance_id=instance,
+        )
+    except BaseException:
+        store.dispose()
+        raise
+
+
+def run_service(settings: Settings, *, deps_factory: DepsFactory = build_deps) -> int:
+    """Run until SIGTERM or SIGINT, then stop gracefully; 0 on a clean stop."""
+    service = build_service(settings, deps_factory=deps_factory)
+    bind_context(instance=service.instance_id)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        _log.info("signal_received", signal=signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        service.start()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
