@@ -1,0 +1,1 @@
+"""Pure CPU model code: fit / predict / evaluate, one subpackage per prediction family."""
