@@ -12,6 +12,7 @@ import pytest
 from rms_ml_push.errors import FitError
 from rms_ml_push.models.customers import (
     SEGMENTS,
+    CustomerModelConfig,
     CustomerScores,
     build_customer_rows,
     registry_metrics,
@@ -136,3 +137,26 @@ def test_no_customer_before_as_of_is_a_fit_error(sim_tx: pd.DataFrame) -> None:
     """Scoring before the first order raises FitError, not an empty success."""
     with pytest.raises(FitError):
         score_customers(sim_tx, START)
+
+
+@pytest.mark.parametrize("model", ["classifier", "bgnbd_isotonic"])
+def test_forced_churn_model_is_refitted_and_used(
+    sim_tx: pd.DataFrame, scores: CustomerScores, model: str
+) -> None:
+    """A plain run with the registry's choice refits that model on the latest horizon."""
+    config = CustomerModelConfig(classifier_max_iter=40)
+    result = score_customers(sim_tx, AS_OF, config, churn_model=model)
+    assert result.churn_model == model
+    assert result.predictor is not None
+    assert result.predictor.name == model
+    churn = result.customers["churn_probability"]
+    assert churn.between(0.0, 1.0).all()
+    assert (result.customers["churn_model"] == model).all()
+    assert scores.churn_model == "bgnbd"  # the full run's choice on this seed
+    assert not np.allclose(churn, scores.customers["churn_probability"])
+
+
+def test_unknown_churn_model_is_rejected(sim_tx: pd.DataFrame) -> None:
+    """A typo in the registry's choice is a clear error."""
+    with pytest.raises(ValueError, match="unknown churn model"):
+        score_customers(sim_tx, AS_OF, churn_model="xgboost")

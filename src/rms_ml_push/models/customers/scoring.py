@@ -24,7 +24,7 @@ import pandas as pd
 
 from rms_ml_push.errors import FitError
 from rms_ml_push.models.customers import bgnbd, gammagamma
-from rms_ml_push.models.customers.churn import ChurnPredictor, fit_predictors
+from rms_ml_push.models.customers.churn import CANDIDATES, ChurnPredictor, fit_predictors
 from rms_ml_push.models.customers.evaluate import (
     EvaluationReport,
     backtest,
@@ -72,6 +72,16 @@ def _try_backtest(
     return backtest(train, holdout, config), holdout
 
 
+def _labelled_frame(
+    transactions: pd.DataFrame, as_of: pd.Timestamp, config: CustomerModelConfig
+) -> CutoffFrame | None:
+    try:
+        cutoff = as_of - pd.Timedelta(days=config.horizon_days)
+        return build_frame(transactions, cutoff, config, with_labels=True)
+    except FitError:
+        return None
+
+
 def _refit_chosen(
     chosen: str, training: CutoffFrame | None, config: CustomerModelConfig
 ) -> ChurnPredictor | None:
@@ -86,19 +96,31 @@ def score_customers(
     transactions: pd.DataFrame,
     as_of: datetime | pd.Timestamp,
     config: CustomerModelConfig | None = None,
+    *,
+    churn_model: str | None = None,
 ) -> CustomerScores:
     """Score every customer with an order before ``as_of``.
 
+    ``churn_model`` None (a full run) lets the backtest choose among
+    :data:`~.churn.CANDIDATES`; a name (a plain run, reusing the registry's choice)
+    forces that model, and the backtest still runs for the metrics. A forced model that
+    the history cannot train falls back to ``bgnbd`` (see ``churn_model`` of the result).
+
     Raises :class:`~rms_ml_push.errors.FitError` when no customer has an order before
-    ``as_of`` or BG/NBD cannot be fitted.
+    ``as_of`` or BG/NBD cannot be fitted; ``ValueError`` for an unknown ``churn_model``.
     """
+    if churn_model is not None and churn_model not in CANDIDATES:
+        raise ValueError(f"unknown churn model {churn_model!r}; one of {', '.join(CANDIDATES)}")
     cfg = config or CustomerModelConfig()
     validate_transactions(transactions)
     stamp = pd.Timestamp(as_of).tz_convert("UTC")
     past = transactions.loc[transactions["ts"] < stamp]
     current = build_frame(past, stamp, cfg, with_labels=False)
     report, latest_labelled = _try_backtest(past, stamp, cfg)
-    chosen = report.chosen_churn_model if report is not None else "bgnbd"
+    chosen = churn_model or (report.chosen_churn_model if report is not None else "bgnbd")
+    if latest_labelled is None and churn_model is not None:
+        # No backtest history, but a forced model can still learn from the last horizon.
+        latest_labelled = _labelled_frame(past, stamp, cfg)
     predictor = _refit_chosen(chosen, latest_labelled, cfg)
     data = current.data
     if predictor is None:
