@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import re
 
 import numpy as np
@@ -19,6 +20,7 @@ from rms_ml_push.models.customers import (
     score_customers,
     summarise,
 )
+from rms_ml_push.models.customers.frames import build_frame
 from rms_ml_push.models.customers.simulate import SimulationSpec, simulate_transactions
 
 from .conftest import START
@@ -154,6 +156,10 @@ def test_forced_churn_model_is_refitted_and_used(
     assert (result.customers["churn_model"] == model).all()
     assert scores.churn_model == "bgnbd"  # the full run's choice on this seed
     assert not np.allclose(churn, scores.customers["churn_probability"])
+    # The registry keeps the predictor as a file: it must survive a pickle round trip.
+    restored = pickle.loads(pickle.dumps(result.predictor))
+    current = build_frame(sim_tx, AS_OF, config, with_labels=False).data
+    np.testing.assert_allclose(np.clip(restored.predict(current), 0.0, 1.0), churn.to_numpy())
 
 
 def test_unknown_churn_model_is_rejected(sim_tx: pd.DataFrame) -> None:

@@ -204,12 +204,10 @@ def expected_purchases(
     r, alpha, b = params.r, params.alpha, params.b
     a = _away_from_one(params.a)
     z = t / (alpha + ts + t)
-    hyp = hyp2f1(r + xs, b + xs, a + b + xs - 1.0, z)
-    ratio = np.exp((r + xs) * np.log((alpha + ts) / (alpha + ts + t)))
-    given_alive = (a + b + xs - 1.0) / (a - 1.0) * (1.0 - ratio * hyp)
+    given_alive = (a + b + xs - 1.0) / (a - 1.0) * (1.0 - _ratio_times_hyp(r, a, b, xs, z))
     value = given_alive * p_alive(params, xs, txs, ts)
-    # hyp2f1 can lose all precision for extreme (x, T); fall back to the alive-posterior
-    # rate times t, an upper bound that ignores dropout inside the window.
+    # Should hyp2f1 still lose all precision, fall back to the alive-posterior rate times
+    # t: an upper bound that ignores dropout inside the window.
     fallback = p_alive(params, xs, txs, ts) * (r + xs) / (alpha + ts) * t
     bad = ~np.isfinite(value) | (value < 0)
     return np.asarray(np.where(bad, fallback, value), dtype=np.float64)
@@ -220,9 +218,20 @@ def expected_purchases_population(params: BgNbdParams, t: ArrayLike) -> FloatArr
     ts = np.asarray(t, dtype=np.float64)
     r, alpha, b = params.r, params.alpha, params.b
     a = _away_from_one(params.a)
-    hyp = hyp2f1(r, b, a + b - 1.0, ts / (alpha + ts))
-    value = (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + ts)) ** r * hyp)
+    z = ts / (alpha + ts)
+    value = (a + b - 1.0) / (a - 1.0) * (1.0 - _ratio_times_hyp(r, a, b, np.zeros_like(z), z))
     return np.asarray(value, dtype=np.float64)
+
+
+def _ratio_times_hyp(r: float, a: float, b: float, x: FloatArray, z: FloatArray) -> FloatArray:
+    """``(1-z)**(r+x) * 2F1(r+x, b+x; a+b+x-1; z)`` of eq. 7 / 10, where ``1 - z`` is
+    ``(alpha+T)/(alpha+T+t)``, computed after Euler's transformation
+    ``2F1(A, B; C; z) = (1-z)**(C-A-B) 2F1(C-A, C-B; C; z)``: the ``(1-z)**(r+x)`` cancels,
+    leaving ``(1-z)**(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z)``. The direct form multiplies an
+    underflowing power by an overflowing series for frequent buyers (0 * inf)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        hyp = hyp2f1(a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z)
+        return np.asarray(np.exp((a - 1.0) * np.log1p(-z)) * hyp, dtype=np.float64)
 
 
 def _away_from_one(a: float) -> float:
