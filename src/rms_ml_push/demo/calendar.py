@@ -96,15 +96,16 @@ def _holidays(
     holiday = np.array([d in calendar for d in dates], dtype=bool)
     effect = np.where(holiday, rng.uniform(0.6, 1.45, size=len(days)), 1.0)
     closed = np.array(
-        [bool(h) and (d.month, d.day) in CLOSED_ON_HOLIDAYS for d, h in zip(dates, holiday, strict=True)],
+        [
+            bool(h) and (d.month, d.day) in CLOSED_ON_HOLIDAYS
+            for d, h in zip(dates, holiday, strict=True)
+        ],
         dtype=bool,
     )
     return holiday, effect, closed
 
 
-def order_local_hours(
-    spec: RestaurantSpec, n: int, rng: np.random.Generator
-) -> F64:
+def order_local_hours(spec: RestaurantSpec, n: int, rng: np.random.Generator) -> F64:
     """Local hour of day (may exceed 24) for ``n`` orders: lunch, dinner and a flat share."""
     part = rng.choice(3, size=n, p=[0.38, 0.5, 0.12])
     lunch = rng.normal(12.75, 0.75, size=n)
@@ -125,7 +126,7 @@ def local_to_utc_s(
     index = pd.DatetimeIndex(wall.astype("datetime64[ns]")).tz_localize(
         timezone, ambiguous=ambiguous, nonexistent="shift_forward"
     )
-    return (index.asi8 // 1_000_000_000).astype(np.int64)
+    return np.asarray(index.view(np.int64) // 1_000_000_000, dtype=np.int64)
 
 
 def local_midnights_utc_s(days: npt.NDArray[np.datetime64], timezone: str) -> I64:
@@ -133,7 +134,7 @@ def local_midnights_utc_s(days: npt.NDArray[np.datetime64], timezone: str) -> I6
     index = pd.DatetimeIndex(days.astype("datetime64[ns]")).tz_localize(
         timezone, ambiguous=np.zeros(len(days), dtype=bool), nonexistent="shift_forward"
     )
-    return (index.asi8 // 1_000_000_000).astype(np.int64)
+    return np.asarray(index.view(np.int64) // 1_000_000_000, dtype=np.int64)
 
 
 def dst_days(days: npt.NDArray[np.datetime64], timezone: str) -> int:

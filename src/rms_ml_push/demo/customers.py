@@ -10,10 +10,12 @@ Profiles that never ordered are added on top.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from rms_ml_push.demo.arrays import nullify
 from rms_ml_push.demo.params import (
     CUSTOMER_CHAIN_SHARE,
     CUSTOMER_DROPOUT_A,
@@ -31,12 +33,46 @@ B = npt.NDArray[np.bool_]
 _BATCH = 2000
 
 _FIRST = (
-    "Anna", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hiro", "Isabel", "Jonas",
-    "Kenji", "Lena", "Mateo", "Nora", "Oliver", "Priya", "Quinn", "Rosa", "Sam", "Yuki",
+    "Anna",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hiro",
+    "Isabel",
+    "Jonas",
+    "Kenji",
+    "Lena",
+    "Mateo",
+    "Nora",
+    "Oliver",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Yuki",
 )
 _LAST = (
-    "Schmidt", "Miller", "Tanaka", "Nguyen", "Garcia", "Smith", "Rossi", "Kim", "Dubois",
-    "Brown", "Sato", "Wilson", "Fischer", "Lopez", "Taylor", "Martin", "Silva", "Jones",
+    "Schmidt",
+    "Miller",
+    "Tanaka",
+    "Nguyen",
+    "Garcia",
+    "Smith",
+    "Rossi",
+    "Kim",
+    "Dubois",
+    "Brown",
+    "Sato",
+    "Wilson",
+    "Fischer",
+    "Lopez",
+    "Taylor",
+    "Martin",
+    "Silva",
+    "Jones",
 )
 
 
@@ -69,15 +105,21 @@ def simulate_customers(n_days: int, target_events: int, rng: np.random.Generator
         parts.append(part)
         total += len(part[5])
         offset += _BATCH
-    signup, rate, dropout, spend, alive, ev_c, ev_t = (np.concatenate(p) for p in zip(*parts, strict=True))
+    signup, rate, dropout, spend, alive, ev_c, ev_t = (
+        np.concatenate(p) for p in zip(*parts, strict=True)
+    )
     # Keep customers in draw order until the target is met (events are grouped by customer).
     if len(ev_c) > target_events > 0:
         last_customer = int(ev_c[target_events - 1])
         keep_events = ev_c <= last_customer
         ev_c, ev_t = ev_c[keep_events], ev_t[keep_events]
-        signup, rate, dropout = signup[: last_customer + 1], rate[: last_customer + 1], dropout[: last_customer + 1]
+        signup, rate, dropout = (
+            signup[: last_customer + 1],
+            rate[: last_customer + 1],
+            dropout[: last_customer + 1],
+        )
         spend, alive = spend[: last_customer + 1], alive[: last_customer + 1]
-    n_never = int(round(len(signup) * CUSTOMER_NEVER_ORDERED_SHARE / (1 - CUSTOMER_NEVER_ORDERED_SHARE)))
+    n_never = round(len(signup) * CUSTOMER_NEVER_ORDERED_SHARE / (1 - CUSTOMER_NEVER_ORDERED_SHARE))
     never_signup = rng.uniform(0.0, n_days, size=n_never)
     signup = np.concatenate([signup, never_signup])
     rate = np.concatenate([rate, np.zeros(n_never)])
@@ -117,7 +159,7 @@ def _draw_batch(
 
 def profile_columns(
     customers: Customers, ids: I64, orders_per_customer: I64, rng: np.random.Generator
-) -> dict[str, object]:
+) -> dict[str, npt.NDArray[Any]]:
     """Loyalty tier, points and personal data (never to be selected by the service)."""
     n = customers.n
     tiers = np.array(["none", "silver", "gold", "platinum"], dtype=object)
@@ -127,7 +169,10 @@ def profile_columns(
     first = np.array(_FIRST, dtype=object)[rng.integers(len(_FIRST), size=n)]
     last = np.array(_LAST, dtype=object)[rng.integers(len(_LAST), size=n)]
     email = np.array(
-        [f"{f.lower()}.{la.lower()}{i}@example.com" for f, la, i in zip(first, last, ids, strict=True)],
+        [
+            f"{f.lower()}.{la.lower()}{i}@example.com"
+            for f, la, i in zip(first, last, ids, strict=True)
+        ],
         dtype=object,
     )
     email[rng.random(n) < 0.1] = None
@@ -136,8 +181,8 @@ def profile_columns(
     birth = (np.datetime64("1950-01-01") + rng.integers(0, 55 * 365, size=n)).astype(object)
     birth[rng.random(n) < 0.3] = None
     return {
-        "loyalty_tier": np.where(enrolled, tier, None),
-        "loyalty_points": np.where(enrolled, points.astype(object), None),
+        "loyalty_tier": nullify(~enrolled, tier),
+        "loyalty_points": nullify(~enrolled, points),
         "first_name": first,
         "last_name": last,
         "email": email,

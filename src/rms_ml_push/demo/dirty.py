@@ -12,11 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from rms_ml_push.demo.arrays import NULL, Frame
 from rms_ml_push.demo.params import DIRTY_RATES
 
 I64 = npt.NDArray[np.int64]
-Frame = dict[str, npt.NDArray[np.generic]]
-NULL = np.int64(-(2**62))
 YEAR_S = 365 * 86_400
 FLOOR_S = 631_152_000  # 1990-01-01T00:00:00Z
 
@@ -49,7 +48,9 @@ def dirty_orders(orders: Frame, end_s: int, rng: np.random.Generator) -> dict[st
     closed[future] += shift
     past = picks["orders_before_floor"]
     # Half at the epoch itself (an unset clock), the rest somewhere in the 1980s.
-    old = np.where(rng.random(len(past)) < 0.5, 0, rng.integers(10 * YEAR_S, FLOOR_S, size=len(past)))
+    old = np.where(
+        rng.random(len(past)) < 0.5, 0, rng.integers(10 * YEAR_S, FLOOR_S, size=len(past))
+    )
     closed[past] = old + (closed[past] - created[past])
     created[past] = old
     return {kind: len(rows) for kind, rows in picks.items()}

@@ -121,31 +121,53 @@ def simulate_stock(
     for j in range(len(pantry.names)):
         if np.isnan(levels[j]):
             continue
-        _simulate_item(j, pantry, usage[:, j], float(levels[j]), n_days, rng, out)
+        _simulate_item(
+            j, pantry, usage=usage[:, j], level=float(levels[j]), n_days=n_days, rng=rng, out=out
+        )
     return out
 
 
 def _simulate_item(
-    j: int, pantry: Pantry, usage: F64, level: float, n_days: int, rng: np.random.Generator, out: StockResult
+    j: int,
+    pantry: Pantry,
+    *,
+    usage: F64,
+    level: float,
+    n_days: int,
+    rng: np.random.Generator,
+    out: StockResult,
 ) -> None:
     shelf = int(pantry.shelf_days[j])
     lead = int(pantry.lead_days[j])
-    cover = min(max(shelf - 1, 2), 10) if shelf else 14
-    order_qty = max(float(usage.mean()) * cover, 1.0)
+    # The hand rule orders a fixed cover: about half the shelf life of fresh goods, two
+    # weeks of dry goods, never less than one pack.
+    cover = min(max(shelf // 2, 2), 10) if shelf else 14
+    order_qty = max(float(usage.mean()) * cover, 0.5 if pantry.unit[j] != "unit" else 6.0)
     batches: list[int] = []  # indexes into out.batch_*
     arrivals: dict[int, float] = {0: order_qty}
     on_order = 0.0
     fresh = 0 < shelf <= 10
     for d in range(n_days):
         if d in arrivals:
-            qty = round(arrivals.pop(d) * float(rng.uniform(0.95, 1.05)), 1)
-            on_order = max(on_order - qty, 0.0)
-            _receive(out, j, d, qty, shelf, float(pantry.unit_cost[j]) * (1 + 0.0001 * d), rng, batches)
-        waste = float(usage[d]) * float(rng.uniform(0, 0.05)) if fresh and rng.random() < 0.3 else 0.0
+            nominal = arrivals.pop(d)
+            on_order = max(on_order - nominal, 0.0)
+            _receive(
+                out,
+                j,
+                d=d,
+                qty=round(nominal * float(rng.uniform(0.95, 1.05)), 1),
+                shelf=shelf,
+                cost=float(pantry.unit_cost[j]) * (1 + 0.0001 * d),  # slow price inflation
+                rng=rng,
+                batches=batches,
+            )
+        waste = (
+            float(usage[d]) * float(rng.uniform(0, 0.05)) if fresh and rng.random() < 0.3 else 0.0
+        )
         used = _consume(out, batches, d, float(usage[d]) + waste)
-        _move(out, j, d, 23.0, -min(used, float(usage[d])), "sale")
+        _move(out, j, d, hour=23.0, delta=-min(used, float(usage[d])), reason="sale")
         if used > usage[d]:
-            _move(out, j, d, 23.5, -(used - float(usage[d])), "waste")
+            _move(out, j, d, hour=23.5, delta=-(used - float(usage[d])), reason="waste")
         if rng.random() < 0.01:
             _adjust(out, j, d, batches, rng)
         on_hand = sum(out.batch_remaining[b] for b in batches if out.batch_expiry_day[b] > d)
@@ -155,8 +177,15 @@ def _simulate_item(
 
 
 def _receive(
-    out: StockResult, j: int, d: int, qty: float, shelf: int, cost: float,
-    rng: np.random.Generator, batches: list[int],
+    out: StockResult,
+    j: int,
+    *,
+    d: int,
+    qty: float,
+    shelf: int,
+    cost: float,
+    rng: np.random.Generator,
+    batches: list[int],
 ) -> None:
     batches.append(len(out.batch_item))
     out.batch_item.append(j)
@@ -165,7 +194,7 @@ def _receive(
     out.batch_received.append(qty)
     out.batch_remaining.append(qty)
     out.batch_cost.append(round(cost * float(rng.lognormal(0, 0.04)), 2))
-    _move(out, j, d, 8.0, qty, "receipt")
+    _move(out, j, d, hour=8.0, delta=qty, reason="receipt")
 
 
 def _consume(out: StockResult, batches: list[int], d: int, need: float) -> float:
@@ -189,10 +218,10 @@ def _adjust(out: StockResult, j: int, d: int, batches: list[int], rng: np.random
     b = batches[0]
     delta = round(out.batch_remaining[b] * float(rng.uniform(-0.1, 0.05)), 3)
     out.batch_remaining[b] = max(round(out.batch_remaining[b] + delta, 4), 0.0)
-    _move(out, j, d, 10.0, delta, "adjustment")
+    _move(out, j, d, hour=10.0, delta=delta, reason="adjustment")
 
 
-def _move(out: StockResult, j: int, d: int, hour: float, delta: float, reason: str) -> None:
+def _move(out: StockResult, j: int, d: int, *, hour: float, delta: float, reason: str) -> None:
     if abs(delta) < 1e-9:
         return
     out.mov_item.append(j)
@@ -203,7 +232,11 @@ def _move(out: StockResult, j: int, d: int, hour: float, delta: float, reason: s
 
 
 def stock_times(
-    days: npt.NDArray[np.datetime64], day_idx: I64, hours: F64, timezone: str, rng: np.random.Generator
+    days: npt.NDArray[np.datetime64],
+    day_idx: I64,
+    hours: F64,
+    timezone: str,
+    rng: np.random.Generator,
 ) -> I64:
     """UTC instants of local (day, hour) pairs; days past the calendar extend it."""
     first = days[0]

@@ -105,29 +105,27 @@ def _servers(queued: I64, work: F64) -> int:
     return max(1, int(np.ceil(p95 / 3600.0 / STATION_TARGET_UTILISATION)))
 
 
-def _queue(
-    queued: I64, work: F64, servers: int, load_factor: float
-) -> tuple[I64, I64, I64]:
+def _queue(queued: I64, work: F64, servers: int, load_factor: float) -> tuple[I64, I64, I64]:
     """FIFO with ``servers`` cooks; returns start, completion and load at arrival."""
     free = [0.0] * servers
     in_system: list[float] = []
-    n = len(queued)
-    started = np.empty(n, dtype=np.int64)
-    completed = np.empty(n, dtype=np.int64)
-    load = np.empty(n, dtype=np.int64)
-    arrivals = queued.tolist()
-    works = work.tolist()
+    started: list[float] = []
+    completed: list[float] = []
+    load: list[int] = []
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
-    for i in range(n):
-        t = arrivals[i]
+    for t, w in zip(queued.tolist(), work.tolist(), strict=True):
         while in_system and in_system[0] <= t:
             pop(in_system)
         ld = len(in_system)
         start = max(free[0], t)
-        done = start + works[i] * (1.0 + load_factor * min(ld, LOAD_CAP))
+        done = start + w * (1.0 + load_factor * min(ld, LOAD_CAP))
         replace(free, done)
         push(in_system, done)
-        started[i] = round(start)
-        completed[i] = round(done)
-        load[i] = ld
-    return started, completed, load
+        started.append(start)
+        completed.append(done)
+        load.append(ld)
+    return (
+        np.round(started).astype(np.int64),
+        np.round(completed).astype(np.int64),
+        np.array(load, dtype=np.int64),
+    )

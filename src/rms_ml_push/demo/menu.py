@@ -25,18 +25,41 @@ B = npt.NDArray[np.bool_]
 
 _NAMES: dict[str, tuple[str, ...]] = {
     "main": (
-        "Burger", "Steak Frites", "Grilled Salmon", "Chicken Schnitzel", "Lamb Kofta",
-        "Pork Belly", "Ribeye", "Veggie Burger", "Chicken Thighs", "Sea Bass", "Bratwurst",
+        "Burger",
+        "Steak Frites",
+        "Grilled Salmon",
+        "Chicken Schnitzel",
+        "Lamb Kofta",
+        "Pork Belly",
+        "Ribeye",
+        "Veggie Burger",
+        "Chicken Thighs",
+        "Sea Bass",
+        "Bratwurst",
     ),
     "starter": (
-        "Burrata", "Calamari", "Soup of the Day", "Bruschetta", "Chicken Wings",
-        "Beef Carpaccio", "Spring Rolls", "Tuna Tartare",
+        "Burrata",
+        "Calamari",
+        "Soup of the Day",
+        "Bruschetta",
+        "Chicken Wings",
+        "Beef Carpaccio",
+        "Spring Rolls",
+        "Tuna Tartare",
     ),
     "side": ("Fries", "Side Salad", "Sweet Potato Fries", "Coleslaw", "Onion Rings", "Slaw"),
     "dessert": ("Cheesecake", "Brownie", "Tiramisu", "Creme Brulee", "Apple Pie", "Sorbet"),
     "drink": (
-        "Lemonade", "Espresso", "Cappuccino", "Pale Ale", "House Red", "Iced Tea",
-        "Sparkling Water", "Negroni", "Lager", "Cola",
+        "Lemonade",
+        "Espresso",
+        "Cappuccino",
+        "Pale Ale",
+        "House Red",
+        "Iced Tea",
+        "Sparkling Water",
+        "Negroni",
+        "Lager",
+        "Cola",
     ),
 }
 _STYLES = ("", "Classic ", "House ", "Smoked ", "Spicy ", "Seasonal ")
@@ -82,9 +105,11 @@ def build_menu(n_days: int, rng: np.random.Generator, lines_per_order: float = 2
     category = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum()).astype(np.int64)
     names = _names(category, rng)
     rank = rng.permutation(n) + 1
-    weight = 1.0 / rank**1.05
+    weight = (1.0 / rank**1.05).astype(np.float64)
     roles = rng.permutation(n)
-    sparse, new, retired, deleted_idx = roles[:3], roles[3:5], roles[5:7], roles[7]
+    sparse, new, retired = roles[:3], roles[3:5], roles[5:7]
+    # The deleted dish was a minor one: its old lines are a small share of all lines.
+    deleted_idx = int(roles[8:][np.argmax(rank[roles[8:]])])
     weight[sparse] = rng.uniform(0.0015, 0.004, size=len(sparse))
     weight *= lines_per_order / weight.sum()
     first_day = np.zeros(n, dtype=np.int64)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rms_ml_push.demo.arrays import NULL, Frame
 from rms_ml_push.demo.calendar import Calendar, local_to_utc_s, order_local_hours
 from rms_ml_push.demo.customers import Customers
 from rms_ml_push.demo.menu import Menu
@@ -25,8 +26,6 @@ from rms_ml_push.demo.params import CATEGORIES, STATUS_P, RestaurantSpec
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-Frame = dict[str, npt.NDArray[np.generic]]
-NULL = np.int64(-(2**62))
 
 CHANNELS = np.array(["dine_in", "takeaway", "delivery"], dtype=object)
 STATUSES = np.array(list(STATUS_P), dtype=object)
@@ -54,6 +53,15 @@ class Sales:
         return self.order_day[self.line_order]
 
 
+@dataclass(frozen=True)
+class DayGroups:
+    """Orders grouped by local day: count and first position per day, a shuffled order list."""
+
+    per_day: I64
+    start: I64
+    shuffled: I64  # order positions grouped by day, random within the day
+
+
 def _group_starts(counts: I64) -> I64:
     return np.cumsum(counts) - counts
 
@@ -79,17 +87,19 @@ def generate_sales(
     created = local_to_utc_s(cal.days[order_day], hours, spec.timezone, rng)
     order = np.lexsort((created, order_day))
     order_day, created = order_day[order], created[order]
-    day_start = _group_starts(per_day)
-    shuffled = np.lexsort((rng.random(len(order_day)), order_day))  # orders of a day, shuffled
-
-    customer = _assign_customers(cust, per_day, day_start, shuffled, rng, len(order_day))
+    groups = DayGroups(
+        per_day=per_day,
+        start=_group_starts(per_day),
+        shuffled=np.lexsort((rng.random(len(order_day)), order_day)),
+    )
+    customer = _assign_customers(cust, groups, rng)
     channel = rng.choice(3, size=len(order_day), p=[0.6, 0.25, 0.15]).astype(np.int64)
     guests = _guests(channel, rng)
     spend = np.where(customer >= 0, cust.spend[np.maximum(customer, 0)], 1.0)
     weight = np.maximum(guests, 1) * spend
 
     line_day, line_item = _line_counts(cal, menu, per_day, rng)
-    line_order = _assign_lines(line_day, per_day, day_start, shuffled, weight, rng)
+    line_order = _assign_lines(line_day, groups, weight, rng)
     keep = np.zeros(len(order_day), dtype=bool)
     keep[line_order] = True
     remap = np.cumsum(keep) - 1
@@ -101,7 +111,9 @@ def generate_sales(
 
     channel, guests, created = channel[keep], guests[keep], created[keep]
     status = rng.choice(len(STATUSES), size=len(created), p=list(STATUS_P.values()))
-    stay_min = np.where(channel == 0, rng.uniform(25, 100, len(created)), rng.uniform(10, 50, len(created)))
+    stay_min = np.where(
+        channel == 0, rng.uniform(25, 100, len(created)), rng.uniform(10, 50, len(created))
+    )
     closed = created + np.round(stay_min * 60).astype(np.int64)
     closed[STATUSES[status] == "open"] = NULL
     return Sales(
@@ -119,11 +131,10 @@ def generate_sales(
     )
 
 
-def _assign_customers(
-    cust: Customers, per_day: I64, day_start: I64, shuffled: I64, rng: np.random.Generator, n: int
-) -> I64:
+def _assign_customers(cust: Customers, groups: DayGroups, rng: np.random.Generator) -> I64:
     """Each purchase event takes a distinct random order of its day, while any remain."""
-    customer = np.full(n, -1, dtype=np.int64)
+    per_day, day_start, shuffled = groups.per_day, groups.start, groups.shuffled
+    customer = np.full(len(shuffled), -1, dtype=np.int64)
     ev_day = np.floor(cust.event_time).astype(np.int64)
     order = np.lexsort((rng.random(len(ev_day)), ev_day))
     ev_day, ev_c = ev_day[order], cust.event_customer[order]
@@ -155,15 +166,9 @@ def _line_counts(
     return cells // menu.n, cells % menu.n
 
 
-def _assign_lines(
-    line_day: I64,
-    per_day: I64,
-    day_start: I64,
-    shuffled: I64,
-    weight: F64,
-    rng: np.random.Generator,
-) -> I64:
+def _assign_lines(line_day: I64, groups: DayGroups, weight: F64, rng: np.random.Generator) -> I64:
     """Order index of every line: one line per order first, then in proportion to weight."""
+    per_day, day_start, shuffled = groups.per_day, groups.start, groups.shuffled
     order = np.lexsort((rng.random(len(line_day)), line_day))
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
@@ -198,7 +203,9 @@ def payment_frame(sales: Sales, totals: F64, rng: np.random.Generator) -> Frame:
     ok_status = np.where(status[idx] == "refunded", "refunded", "captured").astype(object)
     paid_at = np.where(sales.closed_s[idx] == NULL, sales.created_s[idx], sales.closed_s[idx])
     fail_at = np.where(
-        sales.closed_s[failed_first] == NULL, sales.created_s[failed_first], sales.closed_s[failed_first]
+        sales.closed_s[failed_first] == NULL,
+        sales.created_s[failed_first],
+        sales.closed_s[failed_first],
     )
     order_idx = np.r_[failed_first, idx]
     rows = np.lexsort((np.r_[np.zeros(len(failed_first)), np.ones(len(idx))], order_idx))

@@ -103,7 +103,7 @@ STATIONS: tuple[StationSpec, ...] = (
 LOAD_CAP = 25
 # Servers per station are sized so that the 95th percentile hour runs at this utilisation:
 # the busiest hours queue, the quiet ones do not.
-STATION_TARGET_UTILISATION = 0.85
+STATION_TARGET_UTILISATION = 0.8
 
 # BG/NBD-like customers: rate ~ Gamma(shape, scale) per day, dropout ~ Beta(a, b),
 # spend ~ Gamma(k, 1/k) (mean 1).

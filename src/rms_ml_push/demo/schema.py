@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -186,8 +186,8 @@ TRUTH_COLUMNS: dict[str, tuple[Col, ...]] = {
 RMS_REQUIRED: tuple[str, ...] = tuple(t for t in RMS_COLUMNS if t != "inventory_movements")
 
 
-def _sa_type(kind: Kind) -> sa.types.TypeEngine[object]:
-    types: dict[Kind, sa.types.TypeEngine[object]] = {
+def _sa_type(kind: Kind) -> sa.types.TypeEngine[Any]:
+    types: dict[Kind, sa.types.TypeEngine[Any]] = {
         "id": sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
         "int": sa.BigInteger(),
         "text": sa.Text(),

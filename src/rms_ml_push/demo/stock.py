@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 
 B = npt.NDArray[np.bool_]
 I64 = npt.NDArray[np.int64]
-Frame = dict[str, npt.NDArray[np.generic]]
+Frame = dict[str, npt.NDArray[Any]]
 
 
-def daily_usage(menu: Menu, sales: Sales, consumed: B, recipe: npt.NDArray[np.float64], n_days: int) -> npt.NDArray[np.float64]:
+def daily_usage(
+    menu: Menu, sales: Sales, consumed: B, recipe: npt.NDArray[np.float64], n_days: int
+) -> npt.NDArray[np.float64]:
     """Ingredient use per local day: sold quantities x recipe components."""
     cells = sales.line_day[consumed] * menu.n + sales.line_item[consumed]
     sold = np.bincount(cells, weights=sales.line_qty[consumed], minlength=n_days * menu.n)
@@ -34,6 +36,7 @@ def daily_usage(menu: Menu, sales: Sales, consumed: B, recipe: npt.NDArray[np.fl
 
 def stock_frames(
     menu: Menu,
+    *,
     sales: Sales,
     consumed: B,
     item_ids: I64,
@@ -82,7 +85,9 @@ def stock_frames(
         "received_at": stock_times(days, b_day, np.full(len(b_day), 8.0), timezone, rng),
         "quantity_received": np.array(stock.batch_received),
         "quantity_remaining": remaining,
-        "expires_at": np.where(perishable, midnights[np.minimum(expiry, len(ext_days) - 1)], -(2**62)),
+        "expires_at": np.where(
+            perishable, midnights[np.minimum(expiry, len(ext_days) - 1)], -(2**62)
+        ),
         "unit_cost": np.array(stock.batch_cost),
     }
     if movements:
@@ -91,7 +96,11 @@ def stock_frames(
             "id": ids.take("inventory_movements", len(m_item)),
             "inventory_item_id": inv_ids[m_item],
             "occurred_at": stock_times(
-                days, np.array(stock.mov_day, dtype=np.int64), np.array(stock.mov_hour), timezone, rng
+                days,
+                np.array(stock.mov_day, dtype=np.int64),
+                np.array(stock.mov_hour),
+                timezone,
+                rng,
             ),
             "quantity_delta": np.array(stock.mov_delta),
             "reason": np.array(stock.mov_reason, dtype=object),
@@ -100,7 +109,9 @@ def stock_frames(
     with_batch[b_item] = True
     conditions = {
         "batches_zero_remaining": int(np.count_nonzero(remaining <= 0)),
-        "batches_expired_at_end": int(np.count_nonzero(perishable & (expiry <= n_days))),
+        "batches_expired_with_stock": int(
+            np.count_nonzero(perishable & (expiry <= n_days) & (remaining > 0))
+        ),
         "inventory_items_without_batch": int(np.count_nonzero(~with_batch)),
         "menu_items_without_recipe": int(np.count_nonzero(pantry.recipe.sum(axis=1) == 0)),
     }

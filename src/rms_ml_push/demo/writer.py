@@ -18,38 +18,62 @@ import pandas as pd
 import sqlalchemy as sa
 
 from rms_ml_push.config import RmsTables
+from rms_ml_push.demo.arrays import NULL, nullify
 from rms_ml_push.demo.schema import RMS_COLUMNS, TRUTH_COLUMNS, Col, split_name
 
-NULL = np.int64(-(2**62))
 Frame = Mapping[str, npt.NDArray[Any]]
 _CHUNK_ROWS = 250_000
 
 
+def _ts(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    arr = np.asarray(values, dtype=np.int64)
+    text = np.datetime_as_string(arr.astype("datetime64[s]"), unit="s").astype(object) + "+00:00"
+    return nullify(arr == NULL, text)
+
+
+def _int(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    arr = np.asarray(values)
+    if arr.dtype == object:
+        return arr
+    return nullify(arr == NULL, arr.astype(np.int64))
+
+
+def _num(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    arr = np.round(np.asarray(values, dtype=np.float64), 2 if col.kind == "money" else 4)
+    return nullify(np.isnan(arr), arr)
+
+
+def _bool(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    arr = np.asarray(values, dtype=bool)
+    return np.where(arr, "t", "f").astype(object) if csv else arr.astype(object)
+
+
+def _date(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    arr = np.asarray(values)
+    if arr.dtype.kind == "M":
+        return np.datetime_as_string(arr.astype("datetime64[D]")).astype(object)
+    return np.array([None if v is None else str(v) for v in arr], dtype=object)
+
+
+def _text(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+    return np.asarray(values, dtype=object)
+
+
+_CONVERT = {
+    "ts": _ts,
+    "id": _int,
+    "int": _int,
+    "money": _num,
+    "num": _num,
+    "bool": _bool,
+    "date": _date,
+    "text": _text,
+}
+
+
 def _column_values(col: Col, values: npt.NDArray[Any], *, csv: bool) -> npt.NDArray[Any]:
     """Database-ready values of one column (object array, None for NULL)."""
-    if col.kind == "ts":
-        arr = np.asarray(values, dtype=np.int64)
-        text = np.datetime_as_string(arr.astype("datetime64[s]"), unit="s").astype(object)
-        text = text + "+00:00"
-        return np.where(arr == NULL, None, text)
-    if col.kind in ("id", "int"):
-        arr = np.asarray(values)
-        if arr.dtype == object:
-            return arr
-        out = arr.astype(np.int64).astype(object)
-        return np.where(arr == NULL, None, out) if col.nullable else out
-    if col.kind in ("money", "num"):
-        arr = np.round(np.asarray(values, dtype=np.float64), 2 if col.kind == "money" else 4)
-        return np.where(np.isnan(arr), None, arr.astype(object))
-    if col.kind == "bool":
-        arr = np.asarray(values, dtype=bool)
-        return np.where(arr, "t", "f").astype(object) if csv else arr.astype(object)
-    if col.kind == "date":
-        arr = np.asarray(values)
-        if arr.dtype.kind == "M":
-            return np.datetime_as_string(arr.astype("datetime64[D]")).astype(object)
-        return np.array([None if v is None else str(v) for v in arr], dtype=object)
-    return np.asarray(values, dtype=object)
+    return _CONVERT[col.kind](col, values, csv)
 
 
 class DemoWriter:
@@ -111,7 +135,9 @@ class DemoWriter:
         marks = ", ".join("?" for _ in cols)
         values = [_column_values(c, frame[c.name], csv=False).tolist() for c in cols]
         cursor = self._conn.cursor()
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*values, strict=True))
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*values, strict=True)
+        )
         cursor.close()
 
     def _copy(self, table: str, cols: Sequence[Col], frame: Frame) -> None:
