@@ -32,7 +32,8 @@ def test_demo_data_writes_then_refuses_then_replaces(tmp_path: Path) -> None:
     base = ["demo-data", "--url", url, "--restaurants", "1", "--days", "21", "--end", "2024-06-30"]
     first = _cli(*base)
     assert first.returncode == 0, first.stderr
-    assert "orders" in first.stdout and "order_items" in first.stdout
+    assert "orders" in first.stdout
+    assert "order_items" in first.stdout
     again = _cli(*base)
     assert again.returncode == 2
     assert "already has an RMS orders table" in again.stderr
@@ -63,7 +64,8 @@ def test_demo_runner_steps(
     ctx = demo_run.DemoContext(root=tmp_path / "demo")
     assert demo_run.run_steps(demo_run.demo_steps(), ctx) == 0
     out = capsys.readouterr().out
-    assert "[1/3] generate demo RMS data" in out and "demo ready" in out
+    assert "[1/3] generate demo RMS data" in out
+    assert "demo ready" in out
     assert (tmp_path / "demo" / "rms.sqlite3").is_file()
 
     def broken(_ctx: demo_run.DemoContext) -> str:

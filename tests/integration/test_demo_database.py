@@ -115,8 +115,9 @@ def test_postgres_types_counts_and_django_names(pg_schema_url: str) -> None:
     with engine.connect() as conn:
         kinds = conn.execute(
             sa.text(
-                "SELECT data_type, numeric_precision, numeric_scale FROM information_schema.columns "
-                "WHERE table_name = 'orders_order' AND column_name IN ('created_at', 'total_amount') "
+                "SELECT data_type, numeric_precision, numeric_scale "
+                "FROM information_schema.columns WHERE table_name = 'orders_order' "
+                "AND column_name IN ('created_at', 'total_amount') "
                 "AND table_schema = current_schema() ORDER BY column_name"
             )
         ).all()

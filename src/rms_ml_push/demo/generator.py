@@ -11,6 +11,8 @@ before the next starts.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +66,46 @@ def iter_restaurants(config: DemoConfig) -> Iterator[RestaurantData]:
         yield generate_restaurant(index, config, ids)
 
 
+_STOP = None
+
+
+def _write_pipelined(engine: sa.Engine, config: DemoConfig) -> DemoSummary:
+    """Generate in this thread while a writer thread loads the previous restaurant.
+
+    The queue holds one restaurant, so at most three are in memory (generating, queued,
+    being written). Database waits (COPY, executemany) release the GIL, so the two overlap.
+    """
+    summary = DemoSummary()
+    pending: queue.Queue[RestaurantData | None] = queue.Queue(maxsize=1)
+    failures: list[BaseException] = []
+
+    def consume() -> None:
+        try:
+            with DemoWriter(engine, config.tables) as writer:
+                while (data := pending.get()) is not _STOP:
+                    rows = {key: writer.write(key, frame) for key, frame in data.frames.items()}
+                    writer.commit()
+                    summary.add(data, rows)
+        except BaseException as exc:  # handed to the caller's thread below
+            failures.append(exc)
+            while pending.get() is not _STOP:  # keep draining so the producer never blocks
+                pass
+
+    thread = threading.Thread(target=consume, name="demo-writer", daemon=True)
+    thread.start()
+    try:
+        for data in iter_restaurants(config):
+            if failures:
+                break
+            pending.put(data)
+    finally:
+        pending.put(_STOP)
+        thread.join()
+    if failures:
+        raise failures[0]
+    return summary
+
+
 def generate_demo(engine: sa.Engine, config: DemoConfig, *, replace: bool = False) -> DemoSummary:
     """Create the schema and write the demo data; refuses a database with RMS orders."""
     started = time.monotonic()
@@ -76,12 +118,7 @@ def generate_demo(engine: sa.Engine, config: DemoConfig, *, replace: bool = Fals
             )
         drop_demo_tables(engine, config.tables)
     create_demo_schema(engine, config.tables, movements=config.movements)
-    summary = DemoSummary()
-    with DemoWriter(engine, config.tables) as writer:
-        for data in iter_restaurants(config):
-            rows = {key: writer.write(key, frame) for key, frame in data.frames.items()}
-            writer.commit()
-            summary.add(data, rows)
+    summary = _write_pipelined(engine, config)
     create_indexes(engine, config.tables, movements=config.movements)
     summary.seconds = time.monotonic() - started
     return summary

@@ -15,7 +15,6 @@ compare what a model recovers against the truth. A real RMS has none of them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -208,31 +207,48 @@ def split_name(name: str) -> tuple[str | None, str]:
     return None, name
 
 
-def demo_metadata(tables: RmsTables, *, movements: bool) -> sa.MetaData:
-    """SQLAlchemy tables for the demo: contract tables under mapped names, plus truth."""
-    metadata = sa.MetaData()
-    for canonical, cols in RMS_COLUMNS.items():
+def demo_tables(tables: RmsTables, *, movements: bool) -> dict[str, tuple[str | None, str]]:
+    """Table key (canonical or truth name) -> (schema, table name) in the database."""
+    out: dict[str, tuple[str | None, str]] = {}
+    for canonical in RMS_COLUMNS:
         if canonical == "inventory_movements" and not movements:
             continue
-        schema, name = split_name(getattr(tables, canonical))
-        _table(metadata, name, cols, schema)
-    for name, cols in TRUTH_COLUMNS.items():
-        _table(metadata, name, cols, None)
+        out[canonical] = split_name(getattr(tables, canonical))
+    for name in TRUTH_COLUMNS:
+        out[name] = (None, name)
+    return out
+
+
+def all_columns() -> dict[str, tuple[Col, ...]]:
+    """Columns of every demo table key."""
+    return {**RMS_COLUMNS, **TRUTH_COLUMNS}
+
+
+def demo_metadata(tables: RmsTables, *, movements: bool, primary_keys: bool = True) -> sa.MetaData:
+    """SQLAlchemy tables for the demo: contract tables under mapped names, plus truth.
+
+    ``primary_keys=False`` leaves the keys out so that a bulk load need not maintain
+    them; :func:`create_indexes` adds them afterwards.
+    """
+    metadata = sa.MetaData()
+    columns = all_columns()
+    for key, (schema, name) in demo_tables(tables, movements=movements).items():
+        cols = [
+            sa.Column(
+                c.name,
+                _sa_type(c.kind),
+                primary_key=c.pk and primary_keys,
+                nullable=c.nullable and not c.pk,
+                autoincrement=False,
+            )
+            for c in columns[key]
+        ]
+        sa.Table(name, metadata, *cols, schema=schema)
     return metadata
 
 
-def _table(metadata: sa.MetaData, name: str, cols: Sequence[Col], schema: str | None) -> None:
-    columns = [
-        sa.Column(
-            c.name,
-            _sa_type(c.kind),
-            primary_key=c.pk,
-            nullable=c.nullable and not c.pk,
-            autoincrement=False,
-        )
-        for c in cols
-    ]
-    sa.Table(name, metadata, *columns, schema=schema)
+def _quoted(schema: str | None, name: str) -> str:
+    return f'"{schema}"."{name}"' if schema else f'"{name}"'
 
 
 # Indexes a real RMS would have; created after the bulk load (faster than during it).
@@ -247,18 +263,31 @@ _INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 
 def create_indexes(engine: sa.Engine, tables: RmsTables, *, movements: bool) -> None:
-    """Create the RMS's usual indexes (after loading)."""
+    """Create the primary keys left out for the load (PostgreSQL) and the usual indexes."""
     keys = dict(_INDEXES)
     if movements:
         keys["inventory_movements"] = (("inventory_item_id", "occurred_at"),)
     metadata = sa.MetaData()
+    columns = all_columns()
     with engine.begin() as conn:
+        if not _keys_inline(engine):
+            for key, (schema, name) in demo_tables(tables, movements=movements).items():
+                pk = ", ".join(f'"{c.name}"' for c in columns[key] if c.pk)
+                if not pk:
+                    continue
+                conn.execute(sa.text(f"ALTER TABLE {_quoted(schema, name)} ADD PRIMARY KEY ({pk})"))
         for canonical, index_cols in keys.items():
             schema, name = split_name(getattr(tables, canonical))
             table = sa.Table(name, metadata, autoload_with=conn, schema=schema)
             for cols in index_cols:
                 index_name = f"ix_{name}_{'_'.join(cols)}"[:63]
                 sa.Index(index_name, *(table.c[c] for c in cols)).create(conn, checkfirst=True)
+
+
+def _keys_inline(engine: sa.Engine) -> bool:
+    # SQLite's INTEGER PRIMARY KEY is the rowid itself (free); PostgreSQL builds its key
+    # index faster once, after the COPY, than row by row during it.
+    return engine.dialect.name != "postgresql"
 
 
 def has_rms_orders(engine: sa.Engine, tables: RmsTables) -> bool:
@@ -275,7 +304,7 @@ def drop_demo_tables(engine: sa.Engine, tables: RmsTables) -> None:
 
 def create_demo_schema(engine: sa.Engine, tables: RmsTables, *, movements: bool) -> sa.MetaData:
     """Create the demo's tables (no indexes yet); returns their metadata."""
-    metadata = demo_metadata(tables, movements=movements)
+    metadata = demo_metadata(tables, movements=movements, primary_keys=_keys_inline(engine))
     schemas = {t.schema for t in metadata.tables.values() if t.schema}
     with engine.begin() as conn:
         for schema in sorted(schemas):

@@ -8,17 +8,16 @@ become SQL NULL.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import sqlalchemy as sa
 
 from rms_ml_push.config import RmsTables
-from rms_ml_push.demo.arrays import NULL, nullify
+from rms_ml_push.demo.arrays import NULL, iso_utc, nullify
+from rms_ml_push.demo.csvtext import csv_text
 from rms_ml_push.demo.schema import RMS_COLUMNS, TRUTH_COLUMNS, Col, split_name
 
 Frame = Mapping[str, npt.NDArray[Any]]
@@ -26,9 +25,7 @@ _CHUNK_ROWS = 250_000
 
 
 def _ts(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
-    arr = np.asarray(values, dtype=np.int64)
-    text = np.datetime_as_string(arr.astype("datetime64[s]"), unit="s").astype(object) + "+00:00"
-    return nullify(arr == NULL, text)
+    return iso_utc(values)
 
 
 def _int(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
@@ -141,11 +138,8 @@ class DemoWriter:
         cursor.close()
 
     def _copy(self, table: str, cols: Sequence[Col], frame: Frame) -> None:
-        data = pd.DataFrame({c.name: _column_values(c, frame[c.name], csv=True) for c in cols})
-        buffer = io.StringIO()
-        data.to_csv(buffer, header=False, index=False, na_rep="")
         names = ", ".join(f'"{c.name}"' for c in cols)
         cursor = self._conn.driver_connection.cursor()
         with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(buffer.getvalue())
+            copy.write(csv_text(cols, frame))
         cursor.close()
