@@ -24,6 +24,12 @@ import time
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
+
+from rms_ml_push.demo.generator import generate_demo
+from rms_ml_push.demo.params import DemoConfig
+from rms_ml_push.demo.target import demo_engine
+
 PG_ADMIN_URL = os.environ.get(
     "RMS_ML_BENCH_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/postgres"
 )
@@ -32,10 +38,6 @@ END = date(2025, 6, 30)
 
 def child(url: str, restaurants: int, days: int) -> None:
     """Generate into ``url`` and print one JSON line with the figures."""
-    from rms_ml_push.demo.generator import generate_demo
-    from rms_ml_push.demo.params import DemoConfig
-    from rms_ml_push.demo.target import demo_engine
-
     engine = demo_engine(url)
     started = time.perf_counter()
     summary = generate_demo(
@@ -81,8 +83,6 @@ def run_case(label: str, url: str, restaurants: int, days: int, shown_url: str) 
 
 def pg_case(restaurants: int, days: int) -> None:
     """The PostgreSQL case in a throw-away database."""
-    import sqlalchemy as sa
-
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"rmsml_bench_{secrets.token_hex(4)}"
     with admin.connect() as conn:
