@@ -8,10 +8,15 @@ The only place rms-ml-push writes RMS-shaped tables. Layout::
     menu.py       menu items, popularity, prices and price changes, true elasticities
     customers.py  BG/NBD-like customers: purchase rate, dropout, spend
     orders.py     orders, order lines, payments
-    kitchen.py    stations and a multi-server FIFO queue per station (load matters)
+    kitchen.py    stations as multi-server FIFO queues (load matters)
     inventory.py  ingredients, recipes, batches under a manual reorder rule, movements
+    stock.py      inventory frames of one restaurant
     dirty.py      the contract's dirty-data kinds, injected and counted
-    writer.py     bulk writes: executemany (SQLite), COPY (PostgreSQL)
-    generator.py  one restaurant at a time: generate -> write (bounded memory)
+    truth.py      the demo_truth_* frames
+    restaurant.py one restaurant: simulate -> frames (deterministic per seed and index)
+    arrays.py     frame conventions (NULL sentinel, ISO timestamps)
+    writer.py     bulk writes: executemany (SQLite), COPY via csvtext.py (PostgreSQL)
+    target.py     the writable engine for a demo URL
+    generator.py  generate_demo / iter_restaurants: one restaurant at a time (bounded memory)
     run.py        ``make demo``
 """

@@ -172,7 +172,10 @@ def _price_paths(
         days = np.sort(rng.choice(np.arange(lo_day, n_days - 7), size=count, replace=False))
         price = float(first[i])
         for day in days:
-            new = float(round_price(np.array([price * np.exp(rng.normal(0.05, 0.09))]))[0])
+            # Mostly increases, some cuts; at least 6 % either way, as menu reprints are.
+            step = float(rng.normal(0.06, 0.12))
+            step = float(np.sign(step) * np.clip(abs(step), 0.06, 0.3))
+            new = float(round_price(np.array([price * np.exp(step)]))[0])
             if abs(new - price) < 0.01:
                 new = price + 0.5
             prices[day:, i] = max(new, 0.5)

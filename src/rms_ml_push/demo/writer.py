@@ -24,35 +24,35 @@ Frame = Mapping[str, npt.NDArray[Any]]
 _CHUNK_ROWS = 250_000
 
 
-def _ts(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _ts(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return iso_utc(values)
 
 
-def _int(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _int(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr = np.asarray(values)
     if arr.dtype == object:
         return arr
     return nullify(arr == NULL, arr.astype(np.int64))
 
 
-def _num(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _num(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr = np.round(np.asarray(values, dtype=np.float64), 2 if col.kind == "money" else 4)
     return nullify(np.isnan(arr), arr)
 
 
-def _bool(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _bool(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr = np.asarray(values, dtype=bool)
-    return np.where(arr, "t", "f").astype(object) if csv else arr.astype(object)
+    return arr.astype(object)
 
 
-def _date(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _date(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     arr = np.asarray(values)
     if arr.dtype.kind == "M":
         return np.datetime_as_string(arr.astype("datetime64[D]")).astype(object)
     return np.array([None if v is None else str(v) for v in arr], dtype=object)
 
 
-def _text(col: Col, values: npt.NDArray[Any], csv: bool) -> npt.NDArray[Any]:
+def _text(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return np.asarray(values, dtype=object)
 
 
@@ -68,9 +68,9 @@ _CONVERT = {
 }
 
 
-def _column_values(col: Col, values: npt.NDArray[Any], *, csv: bool) -> npt.NDArray[Any]:
+def _column_values(col: Col, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Database-ready values of one column (object array, None for NULL)."""
-    return _CONVERT[col.kind](col, values, csv)
+    return _CONVERT[col.kind](col, values)
 
 
 class DemoWriter:
@@ -130,7 +130,7 @@ class DemoWriter:
     def _insert(self, table: str, cols: Sequence[Col], frame: Frame) -> None:
         names = ", ".join(f'"{c.name}"' for c in cols)
         marks = ", ".join("?" for _ in cols)
-        values = [_column_values(c, frame[c.name], csv=False).tolist() for c in cols]
+        values = [_column_values(c, frame[c.name]).tolist() for c in cols]
         cursor = self._conn.cursor()
         cursor.executemany(
             f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*values, strict=True)
