@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -110,6 +111,15 @@ class RmsSettings(_Section):
     chunk_rows: Annotated[int, Field(ge=1000)] = 100_000
     timestamp_floor: str = "1990-01-01"
     kitchen_max_duration_s: Annotated[float, Field(gt=0)] = 3 * 3600.0
+
+    @field_validator("timestamp_floor")
+    @classmethod
+    def _floor(cls, value: str) -> str:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date: {value!r} (e.g. 1990-01-01)") from None
+        return value
 
 
 class HttpSettings(_Section):
