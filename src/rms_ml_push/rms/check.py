@@ -36,7 +36,8 @@ def check_rms(settings: Settings) -> list[str]:
     try:
         engine = create_rms_engine(settings.rms_url.get_secret_value(), settings.rms)
     except RmsUnavailableError as exc:
-        return [f"RMS_ML_RMS_URL: {exc}"]
+        message = str(exc)
+        return [message if message.startswith("RMS_ML_") else f"RMS_ML_RMS_URL: {message}"]
     try:
         with engine.connect() as conn:
             problems = check_read_only(conn)
@@ -49,12 +50,17 @@ def check_rms(settings: Settings) -> list[str]:
 
 
 def check_read_only(conn: Connection) -> list[str]:
-    """Try a write inside a transaction that is always rolled back; it must fail."""
+    """Try a write inside a transaction that is always rolled back; it must fail.
+
+    The probe creates a TEMP table: both PostgreSQL's read-only transactions and SQLite's
+    query_only refuse it, and where it wrongly succeeds it leaves nothing behind, even on
+    a driver that commits DDL on its own.
+    """
     wrote = False
     with conn.begin() as tx:
         try:
             with conn.begin_nested():
-                conn.execute(sa.text(f"CREATE TABLE {_PROBE_TABLE} (x INTEGER)"))
+                conn.execute(sa.text(f"CREATE TEMP TABLE {_PROBE_TABLE} (x INTEGER)"))
             wrote = True
         except sa.exc.DBAPIError:
             wrote = False  # the read-only session refused: what we want

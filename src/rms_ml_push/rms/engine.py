@@ -27,7 +27,7 @@ def create_rms_engine(url: str, rms: RmsSettings | None = None) -> Engine:
     rms = rms if rms is not None else RmsSettings()
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
+    except (ValueError, sa.exc.ArgumentError):  # a port that is not a number: ValueError
         raise RmsUnavailableError("RMS_ML_RMS_URL: not a valid database URL") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
