@@ -46,7 +46,12 @@ def _postgres_engine(url: sa.engine.URL, rms: RmsSettings) -> Engine:
     given = query.pop("options", "")
     given_text = " ".join(given) if isinstance(given, tuple) else given
     timeout_ms = int(rms.statement_timeout_s * 1000)
-    options = f"{given_text} -c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+    # cursor_tuple_fraction=1: extracts read every row of their server-side cursor, so plan
+    # for total time, not for the first rows (measured: nested loops 5x slower otherwise).
+    options = (
+        f"{given_text} -c default_transaction_read_only=on -c statement_timeout={timeout_ms}"
+        " -c cursor_tuple_fraction=1"
+    )
     connect_args: dict[str, Any] = {
         "options": options.strip(),
         "connect_timeout": max(1, math.ceil(rms.connect_timeout_s)),

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -22,6 +23,7 @@ from rms_ml_push.config import Settings
 from rms_ml_push.errors import RmsSchemaError
 from rms_ml_push.rms.engine import create_rms_engine, unavailable
 from rms_ml_push.rms.frames import empty_frame, typed_frame
+from rms_ml_push.rms.pgcopy import copy_chunks
 from rms_ml_push.rms.queries import Query, QueryBuilder
 from rms_ml_push.rms.tables import RmsTableSet, build_tables, split_name
 
@@ -172,11 +174,21 @@ class RmsReader:
     def _chunks(self, query: Query) -> Iterator[pd.DataFrame]:
         try:
             with self.engine.connect() as conn:
+                if conn.dialect.name == "postgresql":
+                    yield from copy_chunks(
+                        conn, query.stmt, query.kinds, query.what, self.chunk_rows
+                    )
+                    return
                 result = conn.execution_options(yield_per=self.chunk_rows).execute(query.stmt)
                 for rows in result.partitions():
                     yield typed_frame(rows, query.kinds, query.what)
-        except sa.exc.OperationalError as exc:
+        except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
             raise unavailable(self.engine, exc) from exc
+        except psycopg.errors.UndefinedTable as exc:
+            raise RmsSchemaError(
+                f"{query.what}: query failed, check RMS_ML_RMS_TABLES__* "
+                f"(run `rms-ml-push config check`): {str(exc).splitlines()[0]}"
+            ) from exc
         except sa.exc.ProgrammingError as exc:
             raise RmsSchemaError(
                 f"{query.what}: query failed, check RMS_ML_RMS_TABLES__* "

@@ -40,7 +40,13 @@ class QueryBuilder:
         out: list[sa.ColumnElement[Any]] = []
         for name, kind in kinds.items():
             col = table.c[name]
-            out.append(sa.cast(col, sa.Float).label(name) if kind == "num" else col)
+            if kind == "num":
+                out.append(sa.cast(col, sa.Float).label(name))
+            elif kind == "ts" and self.dialect == "postgresql":
+                # Epoch seconds as float8: see frames._timestamps.
+                out.append(sa.func.date_part("epoch", col, type_=sa.Float).label(name))
+            else:
+                out.append(col)
         return out
 
     def _window(
