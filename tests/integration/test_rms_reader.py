@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from rms_ml_push.config import RmsSettings, RmsTables
-from rms_ml_push.errors import RmsUnavailableError
+from rms_ml_push.errors import RmsSchemaError, RmsUnavailableError
 from rms_ml_push.rms.engine import create_rms_engine
 from rms_ml_push.rms.extract import RmsReader
 from rms_ml_push.rms.tables import build_tables
@@ -215,3 +215,31 @@ def test_awkward_values_round_trip(rms_url: str) -> None:
         assert orders.loc[0, "total_amount"] == 0.1
     finally:
         reader.dispose()
+
+
+def test_missing_mapped_table_is_schema_error(rms_url: str) -> None:
+    """A mapped table that does not exist is an RmsSchemaError naming the setting, not an outage."""
+    create_rms(rms_url)
+    reader = _reader(rms_url, RmsTables(orders="orders_order"))
+    try:
+        with pytest.raises(RmsSchemaError, match="RMS_ML_RMS_TABLES__"):
+            reader.orders()
+    finally:
+        reader.dispose()
+
+
+def test_quality_on_extracted_lines(django_reader: RmsReader) -> None:
+    """Extract then clean: the seeded dirty lines are each counted, the rest kept."""
+    from rms_ml_push.features import quality as q  # noqa: PLC0415
+
+    ctx = q.QualityContext(now=datetime(2024, 3, 12, tzinfo=UTC))
+    lines = django_reader.order_lines()
+    menu_ids = django_reader.menu_items()["id"]
+    clean, report = q.clean_order_lines(lines, ctx, menu_item_ids=menu_ids)
+    assert sorted(clean["id"]) == [1000, 1001, 1004]  # 1994, 2024 Berlin, 2024 New York
+    assert report.counts() == {
+        q.DUPLICATE_LINE: 0, q.DUPLICATE_ROW: 0, q.LINE_VOIDED: 1, q.MENU_ITEM_UNKNOWN: 1,
+        q.ORDER_CANCELLED: 1, q.ORDER_OPEN: 0, q.ORDER_REFUNDED: 0, q.ORDER_STATUS_UNKNOWN: 0,
+        q.QUANTITY_NON_POSITIVE: 1, q.TIMESTAMP_BEFORE_FLOOR: 0, q.TIMESTAMP_IN_FUTURE: 0,
+        q.TIMESTAMP_INVALID: 0,
+    }  # fmt: skip

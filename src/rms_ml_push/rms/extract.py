@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rms_ml_push.config import Settings
-from rms_ml_push.errors import RmsSchemaError
+from rms_ml_push.errors import RmsError, RmsSchemaError
 from rms_ml_push.rms.engine import create_rms_engine, unavailable
 from rms_ml_push.rms.frames import empty_frame, typed_frame
 from rms_ml_push.rms.pgcopy import copy_chunks
@@ -182,21 +182,17 @@ class RmsReader:
                 result = conn.execution_options(yield_per=self.chunk_rows).execute(query.stmt)
                 for rows in result.partitions():
                     yield typed_frame(rows, query.kinds, query.what)
-        except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
-            raise unavailable(self.engine, exc) from exc
-        except psycopg.errors.UndefinedTable as exc:
-            raise RmsSchemaError(
-                f"{query.what}: query failed, check RMS_ML_RMS_TABLES__* "
-                f"(run `rms-ml-push config check`): {str(exc).splitlines()[0]}"
-            ) from exc
-        except sa.exc.ProgrammingError as exc:
-            raise RmsSchemaError(
-                f"{query.what}: query failed, check RMS_ML_RMS_TABLES__* "
-                f"(run `rms-ml-push config check`): {_first_line(exc)}"
-            ) from exc
-        except sa.exc.DBAPIError as exc:
-            raise unavailable(self.engine, exc) from exc
+        except (sa.exc.DBAPIError, psycopg.Error) as exc:
+            raise self._classify(exc, query.what) from exc
 
-
-def _first_line(exc: sa.exc.DBAPIError) -> str:
-    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+    def _classify(self, exc: Exception, what: str) -> RmsError:
+        orig = getattr(exc, "orig", None) or exc
+        reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+        # A table or column that is not there is the operator's map, not an outage
+        # (sqlite3 reports it as an OperationalError, psycopg as a ProgrammingError).
+        missing = isinstance(orig, psycopg.errors.UndefinedTable | psycopg.errors.UndefinedColumn)
+        if missing or reason.startswith(("no such table", "no such column")):
+            return RmsSchemaError(
+                f"{what}: {reason}; check RMS_ML_RMS_TABLES__* (run `rms-ml-push config check`)"
+            )
+        return unavailable(self.engine, exc)
