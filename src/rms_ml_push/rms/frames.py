@@ -93,7 +93,8 @@ def epoch_to_utc(seconds: np.ndarray[Any, np.dtype[np.float64]]) -> pd.Series:
 
     Out-of-range values (year 9999, PostgreSQL's infinity) become NaT.
     """
-    micros = np.round(seconds * 1e6)
+    # inf (PostgreSQL's 'infinity') cannot become an integer: make it NaN, hence NaT.
+    micros = np.round(np.where(np.isfinite(seconds), seconds, np.nan) * 1e6)
     index = pd.to_datetime(cast(Any, micros), unit="us", utc=True, errors="coerce")
     parsed: pd.Series = pd.Series(index)
     return parsed.astype(pd.DatetimeTZDtype(unit="ns", tz="UTC"))
@@ -103,5 +104,17 @@ def parse_utc(values: pd.Series) -> pd.Series:
     """Aware datetimes or ISO 8601 text (with offsets, or naive meaning UTC) -> UTC."""
     if values.dtype == TS_DTYPE:
         return values
+    text = values.where(values.map(lambda v: isinstance(v, str)), "")
+    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    naive = ~has_offset & (text != "")
+    if has_offset.any() and naive.any():
+        # pandas applies one string's offset to naive neighbours: parse the two apart.
+        loose: Any = values
+        out = _parse_iso(loose.where(has_offset, None))
+        return out.mask(naive, _parse_iso(loose.where(naive, None)))
+    return _parse_iso(values)
+
+
+def _parse_iso(values: pd.Series) -> pd.Series:
     parsed: pd.Series = pd.to_datetime(values, utc=True, errors="coerce", format="ISO8601")
     return parsed.astype(pd.DatetimeTZDtype(unit="ns", tz="UTC"))
