@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -69,6 +70,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _secret_file_exists(value: Path | None) -> Path | None:
+    """Field-level check, so a missing secret file is reported alongside other problems."""
+    if value is not None and not value.is_file():
+        raise ValueError(f"cannot read secret file {value}: no such file")
+    return value
+
+
 def _read_secret_file(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
@@ -111,6 +119,15 @@ class RmsSettings(_Section):
     timestamp_floor: str = "1990-01-01"
     kitchen_max_duration_s: Annotated[float, Field(gt=0)] = 3 * 3600.0
 
+    @field_validator("timestamp_floor")
+    @classmethod
+    def _floor(cls, value: str) -> str:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"not an ISO 8601 date: {value!r} (e.g. 1990-01-01)") from None
+        return value
+
 
 class HttpSettings(_Section):
     """The health/info/metrics endpoint."""
@@ -119,6 +136,8 @@ class HttpSettings(_Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     token: SecretStr | None = None
     token_file: Path | None = None
+
+    _token_file_exists = field_validator("token_file")(_secret_file_exists)
     ready_cache_s: Annotated[float, Field(ge=0)] = 2.0
 
     @model_validator(mode="after")
@@ -136,6 +155,8 @@ class EndpointSettings(_Section):
     url: str
     secrets: list[SecretStr] = Field(default_factory=list)
     secrets_file: Path | None = None
+
+    _secrets_file_exists = field_validator("secrets_file")(_secret_file_exists)
     event_types: list[str] = Field(default_factory=lambda: ["*"])
     timeout_s: Annotated[float, Field(ge=1, le=30)] = 15.0
     max_in_flight: Annotated[int, Field(ge=1, le=64)] = 4
@@ -278,6 +299,8 @@ class Settings(BaseSettings):
     schedule_file: Path | None = None
     schedule_timezone: str = "UTC"
 
+    _files_exist = field_validator("rms_url_file", "webhook_secret_file")(_secret_file_exists)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
@@ -356,6 +379,14 @@ def _is_loopback_http(url: str) -> bool:
 def _check_db_url(url: str) -> None:
     if not _SQLALCHEMY_URL.match(url):
         raise ValueError("unsupported URL (expected postgresql+psycopg://... or sqlite:///...)")
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - only when settings are built
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    try:
+        make_url(url)
+    except (ValueError, ArgumentError) as exc:  # a bad port is a ValueError
+        # The parser's message may quote the URL, password included: never echo it.
+        raise ValueError(f"not a valid database URL ({type(exc).__name__})") from None
 
 
 def _problem_lines(exc: ValidationError) -> list[str]:

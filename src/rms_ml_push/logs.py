@@ -15,6 +15,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, Literal, TextIO
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 REDACTED = "[redacted]"
@@ -67,14 +68,31 @@ def _redact_value(key: str, value: Any) -> Any:
         return {k: _redact_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact_value(key, v) for v in value]
+    return _redact_scalar(value)
+
+
+def _redact_scalar(value: Any) -> Any:
     if hasattr(value, "get_secret_value"):
         return REDACTED
-    return value
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"<{len(value)} bytes>"  # raw keys and bodies are never printed
+    text = f"{type(value).__name__}: {value}" if isinstance(value, BaseException) else str(value)
+    # Anything else would be rendered through its str/repr: redact that text instead.
+    return redact_text(text)
 
 
 def redact(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: mask secrets and PII in every field, the message included."""
-    return {key: _redact_value(key, value) for key, value in event_dict.items()}
+    """structlog processor: mask secrets and PII in every field, the message included.
+
+    Keys starting with ``_`` are structlog's own plumbing (``_record``) and are left alone;
+    they are removed before rendering.
+    """
+    return {
+        key: value if key.startswith("_") else _redact_value(key, value)
+        for key, value in event_dict.items()
+    }
 
 
 def _renderer(fmt: Literal["json", "console", "auto"], stream: TextIO) -> Processor:
@@ -97,8 +115,9 @@ def configure_logging(
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(),
-        # Exceptions become a structured field, never a traceback on the terminal.
-        structlog.processors.dict_tracebacks,
+        # Exceptions become a structured field, never a traceback on the terminal; without
+        # frame locals, which would print keys and secrets held in variables.
+        structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
         redact,
     ]
     structlog.configure(

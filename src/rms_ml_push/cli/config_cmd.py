@@ -26,8 +26,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _check(args: argparse.Namespace, settings: Settings) -> int:
     from rms_ml_push.config import effective_settings  # noqa: PLC0415
     from rms_ml_push.rms.check import check_rms  # noqa: PLC0415
+    from rms_ml_push.settings_check import check_settings  # noqa: PLC0415
 
-    problems: list[str] = []
+    problems = check_settings(settings)
     if not args.no_rms:
         problems.extend(check_rms(settings))
     print_json(effective_settings(settings))

@@ -1,0 +1,1 @@
+"""PURE: data-quality rules, local-time bucketing, training frames (pandas/numpy only)."""
