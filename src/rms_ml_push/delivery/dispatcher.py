@@ -303,8 +303,7 @@ class Dispatcher:
         try:
             with self._breakers.guard(target.name):
                 result = self._sender.post(target.url, headers, body, target.timeout_s)
-                if not result.ok:
-                    raise AttemptFailedError
+                _raise_unless_ok(result)
         except AttemptFailedError:
             pass
         return result
@@ -354,3 +353,9 @@ class Dispatcher:
         while sum(self._running.values()):
             self._wait(1.0)
             self._step(claim=False)
+
+
+def _raise_unless_ok(result: SendResult) -> None:
+    """Make a non-2xx count as a failure for the breaker (it only sees exceptions)."""
+    if not result.ok:
+        raise AttemptFailedError
