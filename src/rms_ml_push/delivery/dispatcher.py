@@ -174,8 +174,10 @@ class Dispatcher:
             self._persist_opened_breakers(conn, now)
             if self._clock.monotonic() >= self._next_reap:
                 self._reap(conn, now)
+            states = endpoint_state.load(conn)
+            self._release_blocked(conn, states, now)
             if claim and not self._stopping.is_set():
-                claimed = self._claim(conn, now)
+                claimed = self._claim(conn, states, now)
         for msg in claimed:
             self._backlog[msg.endpoint].append(msg)
         self._submit_ready()
@@ -194,9 +196,20 @@ class Dispatcher:
             endpoint_state.set_paused(conn, name, until=until, now=now)
             self._log.warning("breaker_opened", endpoint=name, paused_until=until)
 
-    def _claim(self, conn: Connection, now: datetime) -> list[Sendable]:
+    def _release_blocked(
+        self, conn: Connection, states: dict[str, EndpointState], now: datetime
+    ) -> None:
+        """Give back claimed-ahead messages of an endpoint that got disabled or paused."""
+        for name, backlog in self._backlog.items():
+            state = states.get(name)
+            if backlog and state is not None and (state.disabled or state.paused(now)):
+                leasing.release(conn, [m.id for m in backlog], owner=self.owner, now=now)
+                backlog.clear()
+
+    def _claim(
+        self, conn: Connection, states: dict[str, EndpointState], now: datetime
+    ) -> list[Sendable]:
         d = self._settings.delivery
-        states = endpoint_state.load(conn)
         budget = d.batch_size
         claimed: list[Sendable] = []
         for target in self._targets.values():
