@@ -71,10 +71,15 @@ def claim(
         due = due.where(m.c.endpoint.not_in(list(exclude_endpoints)))
     due = due.order_by(m.c.next_attempt_at).limit(limit)
     if conn.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        # A materialised CTE runs the locking select exactly once; as an IN (subquery)
+        # PostgreSQL may re-run it and lease more rows than the limit.
+        cte = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        target = m.c.id.in_(sa.select(cte.c.id))
+    else:
+        target = m.c.id.in_(due.scalar_subquery())
     stmt = (
         sa.update(m)
-        .where(m.c.id.in_(due.scalar_subquery()), m.c.status == "pending")
+        .where(target, m.c.status == "pending")
         .values(
             status="in_flight",
             lease_owner=owner,
