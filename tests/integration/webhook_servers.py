@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,14 +22,65 @@ class Seen:
 
 @dataclass
 class Answer:
-    """What to answer: a status, headers, a body; ``hang`` never answers; ``stream_bytes``
-    streams that many bytes of body (for huge responses)."""
+    """What to answer: status, headers, body; ``hang`` never answers; ``stream_bytes``
+    streams that many body bytes (huge responses); ``delay_s`` waits before answering."""
 
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"ok"
     hang: bool = False
     stream_bytes: int = 0
+    delay_s: float = 0.0
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: ScriptedServer
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, addr
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        answer = owner.arrived(Seen(dict(self.headers.items()), body, time.monotonic()))
+        if answer.delay_s:
+            time.sleep(answer.delay_s)
+        if answer.hang:
+            owner.closing.wait(30)
+            self.close_connection = True
+            return
+        try:
+            self._answer(answer, owner)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def _answer(self, answer: Answer, owner: ScriptedServer) -> None:
+        length = answer.stream_bytes or len(answer.body)
+        self.send_response(answer.status)
+        for key, value in answer.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if not answer.stream_bytes:
+            self.wfile.write(answer.body)
+            return
+        chunk = b"x" * 65536
+        sent = 0
+        while sent < length and not owner.closing.is_set():
+            self.wfile.write(chunk)
+            sent += len(chunk)
+            owner.bytes_streamed = sent
 
 
 class ScriptedServer:
@@ -41,57 +92,17 @@ class ScriptedServer:
         self.lock = threading.Lock()
         self.closing = threading.Event()
         self.bytes_streamed = 0
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                with outer.lock:
-                    n = len(outer.seen)
-                    outer.seen.append(Seen(dict(self.headers.items()), body, time.monotonic()))
-                answer = outer.script(n)
-                if answer.hang:
-                    outer.closing.wait(30)
-                    self.close_connection = True
-                    return
-                try:
-                    self._answer(answer)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True
-
-            def _answer(self, answer: Answer) -> None:
-                length = answer.stream_bytes or len(answer.body)
-                self.send_response(answer.status)
-                for key, value in answer.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(length))
-                self.end_headers()
-                if not answer.stream_bytes:
-                    self.wfile.write(answer.body)
-                    return
-                chunk = b"x" * 65536
-                sent = 0
-                while sent < length and not outer.closing.is_set():
-                    self.wfile.write(chunk)
-                    sent += len(chunk)
-                    outer.bytes_streamed = sent
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def get_request(self) -> tuple[socket.socket, Any]:
-                conn, addr = super().get_request()
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                return conn, addr
-
-        self.server = Server(("127.0.0.1", port), Handler)
+        self.server = _Server(("127.0.0.1", port), _Handler)
+        self.server.owner = self
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
+
+    def arrived(self, seen: Seen) -> Answer:
+        """Record a request and pick its answer."""
+        with self.lock:
+            n = len(self.seen)
+            self.seen.append(seen)
+        return self.script(n)
 
     @property
     def url(self) -> str:
@@ -130,9 +141,3 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 20.0) -> bool:
             return True
         time.sleep(0.02)
     return predicate()
-
-
-def iter_ids(servers: list[ScriptedServer]) -> Iterator[str]:
-    """Every webhook-id received by any of the servers."""
-    for server in servers:
-        yield from server.ids()

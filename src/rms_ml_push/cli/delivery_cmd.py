@@ -130,7 +130,7 @@ def _deliver(args: argparse.Namespace, settings: Settings) -> int:
     dispatcher = Dispatcher(store, settings)
     done = threading.Event()
     # SIGTERM stops like Ctrl-C: finish in-flight requests, release unstarted leases.
-    signal.signal(signal.SIGTERM, lambda *_: _interrupt())
+    previous = signal.signal(signal.SIGTERM, lambda *_: _interrupt())
     try:
         if args.until_empty:
             empty = dispatcher.drain(max_seconds=args.max_seconds)
@@ -145,6 +145,7 @@ def _deliver(args: argparse.Namespace, settings: Settings) -> int:
         _print_counts(store)
         return EXIT_OK
     finally:
+        signal.signal(signal.SIGTERM, previous)
         store.dispose()
 
 
