@@ -9,7 +9,7 @@ from rms_ml_push import __version__
 from rms_ml_push.clock import utc_iso
 from rms_ml_push.config import Settings, mask_url
 from rms_ml_push.delivery import operational
-from rms_ml_push.delivery.payloads import build_event
+from rms_ml_push.delivery.payloads import Event, build_event
 from rms_ml_push.delivery.routing import TEST_EVENT_TYPE
 from rms_ml_push.errors import UnknownEndpointError
 from rms_ml_push.store import endpoint_state, outbox
@@ -72,18 +72,21 @@ def set_enabled(
     return changed
 
 
-def ping(store: Store, settings: Settings, name: str, *, now: datetime) -> str:
-    """Queue a signed ``webhook.test`` message for endpoint ``name`` only; returns its id."""
-    _require(settings, name)
+def ping_event(name: str, *, now: datetime, max_body_bytes: int) -> Event:
+    """The ``webhook.test`` event for endpoint ``name``."""
     data = {
         "endpoint": name,
         "message": "Test delivery from rms-ml-push: verify its signature with your secret.",
         "sent_at": utc_iso(now),
         "sender_version": __version__,
     }
-    event = build_event(
-        TEST_EVENT_TYPE, data, now=now, max_body_bytes=settings.delivery.max_body_bytes
-    )
+    return build_event(TEST_EVENT_TYPE, data, now=now, max_body_bytes=max_body_bytes)
+
+
+def ping(store: Store, settings: Settings, name: str, *, now: datetime) -> str:
+    """Queue a signed ``webhook.test`` message for endpoint ``name`` only; returns its id."""
+    _require(settings, name)
+    event = ping_event(name, now=now, max_body_bytes=settings.delivery.max_body_bytes)
     with store.write() as conn:
         ids = outbox.enqueue(
             conn,
