@@ -46,7 +46,8 @@ def _validator(event_type: str) -> Draft202012Validator:
 
 def test_contract_event_types_all_present() -> None:
     """Every event type of the contract has a schema, an example and a signed request."""
-    assert TYPES == sorted(
+    types = TYPES
+    assert types == sorted(
         [
             "demand.forecast.updated",
             "kitchen.prep_time.updated",
