@@ -60,6 +60,7 @@ class Recorder:
         tallies: dict[str, _EndpointTally] = {}
         attempt_rows: list[dict[str, object]] = []
         unsent = [o.msg.id for o in outcomes if o.result is None]
+        delivered: list[tuple[Outcome, SendResult, Decision]] = []
         for o in outcomes:
             result = o.result
             if result is None:
@@ -73,9 +74,13 @@ class Recorder:
                 now=now,
                 rng=self.rng,
             )
-            self._transition(conn, o, result, decision, now)
+            if decision.verdict is Verdict.DELIVERED:
+                delivered.append((o, result, decision))
+            else:
+                self._transition(conn, o, result, decision, now)
             attempt_rows.append(self._attempt_row(o, result))
             self._tally(tallies.setdefault(o.msg.endpoint, _EndpointTally()), o, decision)
+        self._delivered(conn, delivered, now)
         leasing.release(conn, unsent, owner=self.owner, now=now)
         leasing.record_attempts(conn, attempt_rows)
         for name, tally in tallies.items():
@@ -91,6 +96,16 @@ class Recorder:
             )
         return len(attempt_rows)
 
+    def _delivered(
+        self, conn: Connection, done: list[tuple[Outcome, SendResult, Decision]], now: datetime
+    ) -> None:
+        """The common case in one statement: every 2xx of the batch at once."""
+        owned = leasing.finish_delivered(
+            conn, [o.msg.id for o, _, _ in done], owner=self.owner, now=now
+        )
+        for o, result, decision in done:
+            self._log_attempt(o, result, decision, owned=o.msg.id in owned)
+
     def _transition(
         self, conn: Connection, o: Outcome, result: SendResult, decision: Decision, now: datetime
     ) -> None:
@@ -105,6 +120,18 @@ class Recorder:
             failed=verdict in (Verdict.RETRY, Verdict.DEAD),
             last_error=decision.error,
         )
+        self._log_attempt(o, result, decision, owned=owned)
+        if not owned:
+            return
+        if verdict is Verdict.DEAD:
+            self._dead(conn, o, decision, now)
+        elif verdict is Verdict.DISABLE:
+            self._disable(conn, o.msg.endpoint, decision, result.status_code, now)
+
+    def _log_attempt(
+        self, o: Outcome, result: SendResult, decision: Decision, *, owned: bool
+    ) -> None:
+        """The one canonical log line per delivery attempt."""
         self.log.info(
             "delivery_attempt",
             msg_id=o.msg.id,
@@ -115,16 +142,10 @@ class Recorder:
             status_code=result.status_code,
             error=result.error,
             duration_ms=result.duration_ms,
-            verdict=verdict.value,
+            verdict=decision.verdict.value,
             next_attempt_at=decision.next_attempt_at,
             lease_lost=not owned,
         )
-        if not owned:
-            return
-        if verdict is Verdict.DEAD:
-            self._dead(conn, o, decision, now)
-        elif verdict is Verdict.DISABLE:
-            self._disable(conn, o.msg.endpoint, decision, result.status_code, now)
 
     def _dead(self, conn: Connection, o: Outcome, decision: Decision, now: datetime) -> None:
         self.log.error(

@@ -97,8 +97,10 @@ def record_outcomes(
     last_error_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Fold a batch of attempt outcomes into the row (one UPDATE per endpoint and batch)."""
-    ensure(conn, [name], now)
+    """Fold a batch of attempt outcomes into the row (one UPDATE per endpoint and batch).
+
+    The row must exist (:func:`ensure`; the dispatcher ensures its endpoints at start).
+    """
     values: dict[str, object] = {"updated_at": now}
     if successes:
         values |= {"last_success_at": last_success_at, "paused_until": None}

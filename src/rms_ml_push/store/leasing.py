@@ -74,12 +74,15 @@ def claim(
         # A materialised CTE runs the locking select exactly once; as an IN (subquery)
         # PostgreSQL may re-run it and lease more rows than the limit.
         cte = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        target = m.c.id.in_(sa.select(cte.c.id))
+        target = sa.and_(m.c.id.in_(sa.select(cte.c.id)), m.c.status == "pending")
     else:
+        # SQLite holds the write lock from BEGIN IMMEDIATE to COMMIT, so the subquery's
+        # status filter is the guard; repeating it outside makes SQLite's planner scan
+        # the status index instead of looking the ids up (measured: 12+ ms per claim).
         target = m.c.id.in_(due.scalar_subquery())
     stmt = (
         sa.update(m)
-        .where(target, m.c.status == "pending")
+        .where(target)
         .values(
             status="in_flight",
             lease_owner=owner,
@@ -123,6 +126,29 @@ def finish(
         values["delivered_at"] = now
     result = conn.execute(sa.update(m).where(_owned(message_id, owner)).values(**values))
     return bool(result.rowcount)
+
+
+def finish_delivered(
+    conn: Connection, message_ids: Sequence[str], *, owner: str, now: datetime
+) -> set[str]:
+    """Mark many attempted messages delivered in one guarded UPDATE; returns those owned."""
+    if not message_ids:
+        return set()
+    result = conn.execute(
+        sa.update(m)
+        .where(m.c.id.in_(list(message_ids)), m.c.status == "in_flight", m.c.lease_owner == owner)
+        .values(
+            status="delivered",
+            attempts=m.c.attempts + 1,
+            lease_owner=None,
+            lease_expires_at=None,
+            last_error=None,
+            delivered_at=now,
+            updated_at=now,
+        )
+        .returning(m.c.id)
+    )
+    return {str(row.id) for row in result}
 
 
 def release(
