@@ -160,9 +160,7 @@ class Dispatcher:
     def close(self) -> None:
         """Release the pool, the loop's connection and, if it is ours, the HTTP client."""
         self._lanes.shutdown()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self._close_connection()
         if self._own_sender:
             self._sender.close()
 
@@ -214,23 +212,38 @@ class Dispatcher:
         must never lose a message, keeps the default.
         """
         if self._conn is None:
-            raw = self._store.engine.connect()
-            self._conn = (
-                raw.execution_options(sqlite_immediate=True)
-                if self._store.dialect == "sqlite"
-                else raw
-            )
+            self._conn = self._open_connection()
         try:
             with self._conn.begin():
-                if self._store.is_postgres:
-                    self._conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 yield self._conn
         except Exception:
             # The connection may be broken: drop it, the next step opens a fresh one.
-            self._conn.invalidate()
-            self._conn.close()
-            self._conn = None
+            broken, self._conn = self._conn, None
+            if broken is not None:
+                broken.invalidate()
+                broken.close()
             raise
+
+    def _open_connection(self) -> Connection:
+        raw = self._store.engine.connect()
+        if self._store.dialect == "sqlite":
+            return raw.execution_options(sqlite_immediate=True)
+        # Session level, on this dedicated connection only; reset before it goes back.
+        raw.exec_driver_sql("SET synchronous_commit = off")
+        raw.commit()
+        return raw
+
+    def _close_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if self._store.is_postgres:
+                conn.exec_driver_sql("RESET synchronous_commit")
+                conn.commit()
+        except Exception:  # a broken connection is simply discarded
+            conn.invalidate()
+        conn.close()
 
     def _endpoint_states(
         self, conn: Connection, now: datetime, *, fresh: bool
