@@ -45,7 +45,7 @@ UNKNOWN_ENDPOINT_RECHECK_S = 3600.0
 STRAY_CHECK_S = 30.0
 PREFETCH = 4
 # How long the loop lingers for more finished requests before recording a batch.
-COALESCE_S = 0.004
+COALESCE_S = 0.008
 _STOP = object()
 _WAKE = object()
 
@@ -390,7 +390,7 @@ class Dispatcher:
         self._results.put(item)
         running = self._lanes.attempting()
         deadline = time.monotonic() + COALESCE_S
-        while running >= 4 and self._results.qsize() < running // 2:
+        while running >= 4 and self._results.qsize() < running:
             left = deadline - time.monotonic()
             if left <= 0:
                 break

@@ -18,6 +18,8 @@ from rms_ml_push.delivery.sender import SendResult
 from rms_ml_push.delivery.targets import Sendable
 from rms_ml_push.store import endpoint_state, leasing, outbox
 
+# An endpoint that keeps succeeding has its last_success_at refreshed this often.
+HEALTHY_STATE_EVERY_S = 1.0
 _STATUS = {
     Verdict.DELIVERED: "delivered",
     Verdict.RETRY: "pending",
@@ -47,13 +49,15 @@ class _EndpointTally:
 
 @dataclass
 class Recorder:
-    """Applies outcomes; holds what it needs, nothing mutable across batches but the rng."""
+    """Applies outcomes; across batches it keeps only the rng and when it last wrote
+    each endpoint's state (to skip rewriting an unchanged, healthy one every batch)."""
 
     policy: RetryPolicy
     owner: str
     endpoints: Sequence[EndpointSettings]
     log: BoundLogger
     rng: random.Random = field(default_factory=random.Random)
+    _healthy_written: dict[str, datetime] = field(default_factory=dict)
 
     def apply(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> int:
         """Record every outcome in ``conn``'s transaction; returns attempts recorded."""
@@ -84,6 +88,8 @@ class Recorder:
         leasing.release(conn, unsent, owner=self.owner, now=now)
         leasing.record_attempts(conn, attempt_rows)
         for name, tally in tallies.items():
+            if not self._state_due(name, tally, now):
+                continue
             endpoint_state.record_outcomes(
                 conn,
                 name,
@@ -95,6 +101,17 @@ class Recorder:
                 now=now,
             )
         return len(attempt_rows)
+
+    def _state_due(self, name: str, tally: _EndpointTally, now: datetime) -> bool:
+        """Write a failure at once; a run of successes at most once a second."""
+        if tally.failures_since_success or tally.successes == 0:
+            self._healthy_written.pop(name, None)
+            return True
+        last = self._healthy_written.get(name)
+        if last is not None and (now - last).total_seconds() < HEALTHY_STATE_EVERY_S:
+            return False
+        self._healthy_written[name] = now
+        return True
 
     def _delivered(
         self, conn: Connection, done: list[tuple[Outcome, SendResult, Decision]], now: datetime
