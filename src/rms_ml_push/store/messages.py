@@ -171,18 +171,6 @@ def count_outstanding(conn: Connection, endpoints: Sequence[str]) -> tuple[int, 
     return counts.get("pending", 0), counts.get("in_flight", 0)
 
 
-def next_due_at(conn: Connection, endpoints: Sequence[str]) -> datetime | None:
-    """When the earliest pending message of these endpoints is due."""
-    if not endpoints:
-        return None
-    value = conn.execute(
-        sa.select(sa.func.min(m.c.next_attempt_at)).where(
-            m.c.endpoint.in_(list(endpoints)), m.c.status == "pending"
-        )
-    ).scalar()
-    return _as_utc(value)
-
-
 def _as_utc(value: object) -> datetime | None:
     if value is None:
         return None
