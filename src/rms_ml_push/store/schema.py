@@ -41,6 +41,11 @@ messages = sa.Table(
     sa.Column("part_index", sa.Integer, nullable=True),
     sa.Column("part_count", sa.Integer, nullable=True),
     sa.Column("run_id", sa.String(64), nullable=True),
+    # Failed attempts that count toward the retry schedule since the message was last
+    # queued (a re-push starts the schedule again; ``attempts`` keeps the total).
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    # automatic | manual (re-pushed by an operator: never superseded).
+    sa.Column("trigger", sa.String(16), nullable=False, server_default="automatic"),
     sa.CheckConstraint(
         "status IN ('pending','in_flight','delivered','dead','superseded')", name="status"
     ),
@@ -49,6 +54,8 @@ sa.Index("ix_messages_due", messages.c.status, messages.c.next_attempt_at)
 sa.Index("ix_messages_endpoint_status", messages.c.endpoint, messages.c.status)
 sa.Index("ix_messages_supersede", messages.c.supersede_key, messages.c.status)
 sa.Index("ix_messages_created", messages.c.created_at)
+# The dispatcher claims per endpoint in due order (migration 0002).
+sa.Index("ix_messages_claim", messages.c.endpoint, messages.c.status, messages.c.next_attempt_at)
 
 attempts = sa.Table(
     "attempts",

@@ -1,0 +1,1 @@
+"""Delivery: payloads, signing and retry policy (pure); sender, breaker and dispatcher (I/O)."""
