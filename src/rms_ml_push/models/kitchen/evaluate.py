@@ -80,7 +80,9 @@ def evaluation_table(
             for subset, mask in subsets.items():
                 row = {"method": method, "target": target, "subset": subset, "n": int(mask.sum())}
                 row.update(
-                    score(test[actual][mask], pred[f"{target}_p50"][mask], pred[f"{target}_p90"][mask])
+                    score(
+                        test[actual][mask], pred[f"{target}_p50"][mask], pred[f"{target}_p90"][mask]
+                    )
                 )
                 rows.append(row)
     table = pd.DataFrame(rows)

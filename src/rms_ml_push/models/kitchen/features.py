@@ -20,6 +20,7 @@ a silently wrong model.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, cast
 
 import pandas as pd
 
@@ -85,7 +86,7 @@ def build_features(tickets: pd.DataFrame, timezones: Mapping[int, str]) -> pd.Da
     frame["local_hour"] = 0
     frame["dow"] = 0
     for restaurant_id, idx in frame.groupby("restaurant_id").groups.items():
-        local = frame.loc[idx, "queued_at"].dt.tz_convert(timezones[int(restaurant_id)])
+        local = frame.loc[idx, "queued_at"].dt.tz_convert(timezones[int(cast(Any, restaurant_id))])
         frame.loc[idx, "local_hour"] = local.dt.hour.to_numpy()
         frame.loc[idx, "dow"] = local.dt.dayofweek.to_numpy()
     frame["category"] = frame["category"].astype("string").fillna("")

@@ -10,7 +10,7 @@ the daily job in seconds per restaurant. Too little history for a model (fewer t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -37,7 +37,7 @@ class FitOptions:
     calib_days: int = 14
     max_train_rows: int = 60_000
     min_model_rows: int = 2_000
-    params: ModelParams = ModelParams()
+    params: ModelParams = field(default_factory=ModelParams)
 
 
 @dataclass(frozen=True)

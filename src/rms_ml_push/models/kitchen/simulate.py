@@ -70,20 +70,24 @@ def simulate_kitchen(
         started[idx], completed[idx] = s, c
     ids = np.arange(item.size)
     order_rank = np.argsort(queued, kind="stable")
-    return pd.DataFrame(
-        {
-            "order_item_id": restaurant_id * 100_000_000 + ids,
-            "order_id": restaurant_id * 100_000_000 + order_idx,
-            "station_id": restaurant_id * 100 + station_of[item],
-            "restaurant_id": restaurant_id,
-            "menu_item_id": restaurant_id * 1000 + item,
-            "category": np.array([s.name for s in stations])[station_of[item]],
-            "quantity": quantity,
-            "queued_at": _utc(queued),
-            "started_at": _utc(started),
-            "completed_at": _utc(completed),
-        }
-    ).iloc[order_rank].reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "order_item_id": restaurant_id * 100_000_000 + ids,
+                "order_id": restaurant_id * 100_000_000 + order_idx,
+                "station_id": restaurant_id * 100 + station_of[item],
+                "restaurant_id": restaurant_id,
+                "menu_item_id": restaurant_id * 1000 + item,
+                "category": np.array([s.name for s in stations])[station_of[item]],
+                "quantity": quantity,
+                "queued_at": _utc(queued),
+                "started_at": _utc(started),
+                "completed_at": _utc(completed),
+            }
+        )
+        .iloc[order_rank]
+        .reset_index(drop=True)
+    )
 
 
 def _menu(
@@ -96,11 +100,13 @@ def _menu(
     return station_of, base_s
 
 
-def _popularity(rng: np.random.Generator, stations: tuple[StationSpec, ...]) -> npt.NDArray[np.float64]:
+def _popularity(
+    rng: np.random.Generator, stations: tuple[StationSpec, ...]
+) -> npt.NDArray[np.float64]:
     """Each station gets its share of lines; its items split that share at random."""
     shares = [s.line_share * rng.dirichlet(np.full(len(s.item_base_s), 2.0)) for s in stations]
     weights = np.concatenate(shares)
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
 
 
 def _order_times(
@@ -119,8 +125,8 @@ def _order_times(
     hour = np.clip(hour, 11.0, 22.99)
     local = day0[day_of] + pd.to_timedelta(hour * 3600.0, unit="s")
     utc = local.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
-    seconds = (utc.tz_convert("UTC").asi8 // 10**6) / 1000.0
-    return np.sort(seconds[~pd.isna(utc)])
+    seconds = ((utc - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy()
+    return np.sort(seconds[~np.isnan(seconds)])
 
 
 def _fifo_queue(

@@ -36,21 +36,21 @@ class LookupTable:
         loads = _grouped(self.by_load.sort_values([*KEYS, "queue_min"]))
         hours = _grouped(self.by_hour.sort_values([*KEYS, "hour"]))
         rows: list[dict[str, Any]] = []
-        for rec in self.items.sort_values(KEYS).itertuples(index=False):
-            key = (int(rec.station_id), int(rec.menu_item_id))
+        for rec in self.items.sort_values(KEYS).to_dict("records"):
+            key = (int(rec["station_id"]), int(rec["menu_item_id"]))
             row: dict[str, Any] = {"station_id": key[0], "menu_item_id": key[1]}
-            row["source"] = str(rec.source)
-            row.update({f: _seconds(getattr(rec, f)) for f in FIGURES})
+            row["source"] = str(rec["source"])
+            row.update({f: _seconds(rec[f]) for f in FIGURES})
             row["by_load"] = [
                 {
-                    "queue_min": int(b.queue_min),
-                    "queue_max": None if pd.isna(b.queue_max) else int(b.queue_max),
-                    **{f: _seconds(getattr(b, f)) for f in bucket_figures},
+                    "queue_min": int(b["queue_min"]),
+                    "queue_max": None if pd.isna(b["queue_max"]) else int(b["queue_max"]),
+                    **{f: _seconds(b[f]) for f in bucket_figures},
                 }
                 for b in loads.get(key, [])
             ]
             row["by_hour"] = [
-                {"hour": int(h.hour), **{f: _seconds(getattr(h, f)) for f in bucket_figures}}
+                {"hour": int(h["hour"]), **{f: _seconds(h[f]) for f in bucket_figures}}
                 for h in hours.get(key, [])
             ]
             rows.append(row)
@@ -82,10 +82,10 @@ class LookupTable:
         return out
 
 
-def _grouped(frame: pd.DataFrame) -> dict[tuple[int, int], list[Any]]:
-    out: dict[tuple[int, int], list[Any]] = {}
-    for rec in frame.itertuples(index=False):
-        out.setdefault((int(rec.station_id), int(rec.menu_item_id)), []).append(rec)
+def _grouped(frame: pd.DataFrame) -> dict[tuple[int, int], list[dict[Any, Any]]]:
+    out: dict[tuple[int, int], list[dict[Any, Any]]] = {}
+    for rec in frame.to_dict("records"):
+        out.setdefault((int(rec["station_id"]), int(rec["menu_item_id"])), []).append(rec)
     return out
 
 

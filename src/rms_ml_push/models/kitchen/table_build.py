@@ -12,6 +12,7 @@ hour's typical load). Only hours in which the station has history get an entry.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -41,12 +42,14 @@ def build_model_table(
         variants = [("overall", -1, sample)]
         variants += [("load", k, sample.assign(load=lv)) for k, lv in enumerate(levels)]
         variants += [
-            ("hour", int(h), sample.assign(local_hour=int(h), load=int(lv)))
+            ("hour", int(cast(Any, h)), sample.assign(local_hour=int(cast(Any, h)), load=int(lv)))
             for h, lv in hour_load.items()
         ]
         for kind, key, base in variants:
             cells.append(_swap_items(base, items).assign(kind=kind, key=key, station_id=station_id))
-        bounds += [(int(station_id), k, low, high) for k, (low, high) in enumerate(buckets)]
+        bounds += [
+            (int(cast(Any, station_id)), k, low, high) for k, (low, high) in enumerate(buckets)
+        ]
     grid = pd.concat(cells, ignore_index=True)
     grid = pd.concat([grid, model.predict(grid).rename(columns=RENAME)], axis=1)
     edges = pd.DataFrame(bounds, columns=["station_id", "bucket", "queue_min", "queue_max"])
