@@ -25,7 +25,13 @@ from rms_ml_push.models.kitchen.features import (
     build_features,
     check_clean_tickets,
 )
-from rms_ml_push.models.kitchen.fit import FitOptions, KitchenFit, evaluate_kitchen, fit_kitchen
+from rms_ml_push.models.kitchen.fit import (
+    FitOptions,
+    KitchenFit,
+    evaluate_kitchen,
+    fit_kitchen,
+    holdout_predictions,
+)
 from rms_ml_push.models.kitchen.load import station_load_at_arrival
 from rms_ml_push.models.kitchen.quantile_model import (
     KitchenModel,
@@ -73,6 +79,7 @@ __all__ = [
     "fit_kitchen",
     "fit_kitchen_model",
     "fit_median_rung",
+    "holdout_predictions",
     "pinball_loss",
     "station_load_at_arrival",
     "station_load_forecast",

@@ -78,6 +78,15 @@ def evaluate_kitchen(
     ``table_total_by_load`` (total looked up by bucket too, if the contract carried it).
     Tickets the table lacks (new items) take the baseline's figures, as the RMS would.
     """
+    test, predictions, fit = holdout_predictions(features, test_days=test_days, options=options)
+    return evaluation_table(test, predictions), fit
+
+
+def holdout_predictions(
+    features: pd.DataFrame, *, test_days: int = 21, options: FitOptions | None = None
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], KitchenFit]:
+    """The holdout tickets and each method's predictions for them (see ``evaluate_kitchen``);
+    frames of several restaurants can be concatenated and scored together."""
     split = time_split(features, test_days=test_days, calib_days=0)
     fit = fit_kitchen(split.train, options)
     test = split.test.reset_index(drop=True)
@@ -86,7 +95,7 @@ def evaluate_kitchen(
     test, baseline = test[keep].reset_index(drop=True), baseline[keep].reset_index(drop=True)
     found = fit.table.lookup(test)
     overall = test[KEYS].merge(fit.table.items, on=KEYS, how="left")
-    predictions = {"median": baseline}
+    predictions = {"median": baseline.drop(columns="source")}
     if fit.model is not None:
         predictions["model"] = fit.model.predict(test)
     predictions["table"] = pd.DataFrame(
@@ -103,4 +112,4 @@ def evaluate_kitchen(
             "total_p90": found["total_p90_s"].fillna(baseline["total_p90"]),
         }
     )
-    return evaluation_table(test, predictions), fit
+    return test, predictions, fit
