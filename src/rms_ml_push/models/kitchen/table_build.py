@@ -1,0 +1,114 @@
+"""Build the lookup table from the model (or from the rule-based rung), and calibrate it.
+
+Model rung: for each station, a sample of its recent tickets stands for "a typical
+moment" there. For each item of the station, the sample is copied with the item (and its
+category) swapped in and quantity set to 1; the model predicts every copy and the cell
+takes the median prediction. A load bucket's copies get the median load seen inside the
+bucket; an hour's copies get that hour and the station's median load at that hour (the
+hour rung is what the RMS uses when it does not know the load, so it must carry the
+hour's typical load). Only hours in which the station has history get an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from rms_ml_push.models.kitchen.buckets import choose_load_buckets, representative_loads
+from rms_ml_push.models.kitchen.quantile_model import KitchenModel, conformal_scale
+from rms_ml_push.models.kitchen.rules import MedianRung
+from rms_ml_push.models.kitchen.table import FIGURES, KEYS, LookupTable
+
+RENAME = {"cook_p50": "p50_s", "cook_p90": "p90_s", "total_p50": "total_p50_s"}
+RENAME["total_p90"] = "total_p90_s"
+
+
+def build_model_table(
+    model: KitchenModel, history: pd.DataFrame, *, sample_per_station: int = 64, seed: int = 0
+) -> LookupTable:
+    """The table predicted by ``model`` for every (station, item) seen in ``history``."""
+    rng = np.random.default_rng(seed)
+    cells: list[pd.DataFrame] = []
+    bounds: list[tuple[int, int, int, int | None]] = []
+    for station_id, rows in history.groupby("station_id", sort=True):
+        sample = rows.iloc[rng.choice(len(rows), min(sample_per_station, len(rows)), False)]
+        items = rows.drop_duplicates("menu_item_id")[["menu_item_id", "category"]]
+        buckets = choose_load_buckets(rows["load"])
+        levels = representative_loads(rows["load"], buckets)
+        hour_load = rows.groupby("local_hour")["load"].median().round().astype(int)
+        variants = [("overall", -1, sample)]
+        variants += [("load", k, sample.assign(load=lv)) for k, lv in enumerate(levels)]
+        variants += [
+            ("hour", int(cast(Any, h)), sample.assign(local_hour=int(cast(Any, h)), load=int(lv)))
+            for h, lv in hour_load.items()
+        ]
+        for kind, key, base in variants:
+            cells.append(_swap_items(base, items).assign(kind=kind, key=key, station_id=station_id))
+        bounds += [
+            (int(cast(Any, station_id)), k, low, high) for k, (low, high) in enumerate(buckets)
+        ]
+    grid = pd.concat(cells, ignore_index=True)
+    grid = pd.concat([grid, model.predict(grid).rename(columns=RENAME)], axis=1)
+    edges = pd.DataFrame(bounds, columns=["station_id", "bucket", "queue_min", "queue_max"])
+    return _table_from_grid(grid, edges.astype({"queue_max": "Int64"}))
+
+
+def _swap_items(sample: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """One copy of ``sample`` per item, with that item's id and category, quantity 1."""
+    base = sample.drop(columns=["menu_item_id", "category"]).assign(quantity=1)
+    return base.merge(items, how="cross")
+
+
+def _table_from_grid(grid: pd.DataFrame, edges: pd.DataFrame) -> LookupTable:
+    figures = list(FIGURES)
+    medians = grid.groupby(["kind", "key", *KEYS], sort=True)[figures].median()
+    items = medians.loc["overall"].reset_index().drop(columns="key").assign(source="model")
+    by_load = medians.loc["load"].reset_index().rename(columns={"key": "bucket"})
+    by_load = by_load.merge(edges, on=["station_id", "bucket"], how="left")
+    by_hour = medians.loc["hour"].reset_index().rename(columns={"key": "hour"})
+    return LookupTable(
+        items=items[[*KEYS, "source", *figures]],
+        by_load=by_load[[*KEYS, "queue_min", "queue_max", *figures]],
+        by_hour=by_hour[[*KEYS, "hour", *figures]],
+    )
+
+
+def build_rule_table(rung: MedianRung) -> LookupTable:
+    """The rule-based table: history quantiles per (station, item), no buckets or hours."""
+    items = rung.by_item.reset_index().rename(columns=RENAME).assign(source="rule_based")
+    empty_load = pd.DataFrame(columns=[*KEYS, "queue_min", "queue_max", *FIGURES])
+    empty_hour = pd.DataFrame(columns=[*KEYS, "hour", *FIGURES])
+    return LookupTable(
+        items=items[[*KEYS, "source", *FIGURES]],
+        by_load=empty_load.astype({"queue_max": "Int64"}),
+        by_hour=empty_hour,
+    )
+
+
+def calibrate_table(table: LookupTable, calib: pd.DataFrame, coverage: float = 0.9) -> LookupTable:
+    """Rescale the table's p90 figures so that, looked up the RMS's way on ``calib``, they
+    cover ``coverage`` of the actual times. Overall ``total_p90_s`` is scaled on its own,
+    since that is the only total the contract's RMS looks up."""
+    found = table.lookup(calib)
+    overall = calib[KEYS].merge(table.items, on=KEYS, how="left")
+    scale_cook = _scale(calib["cook_s"], found["p90_s"], coverage)
+    scale_total = {
+        "items": _scale(calib["total_s"], overall["total_p90_s"], coverage),
+        "buckets": _scale(calib["total_s"], found["total_p90_s"], coverage),
+    }
+    scaled = {}
+    for name in ("items", "by_load", "by_hour"):
+        frame = getattr(table, name).copy()
+        total = scale_total["items" if name == "items" else "buckets"]
+        frame["p90_s"] = np.maximum(frame["p90_s"] * scale_cook, frame["p50_s"])
+        frame["total_p90_s"] = np.maximum(frame["total_p90_s"] * total, frame["total_p50_s"])
+        scaled[name] = frame
+    return replace(table, **scaled)
+
+
+def _scale(actual: pd.Series, p90: pd.Series, coverage: float) -> float:
+    ok = p90.notna().to_numpy()
+    return conformal_scale(actual.to_numpy()[ok], p90.to_numpy()[ok], coverage)

@@ -1,0 +1,112 @@
+"""Load buckets, the lookup table's shape and the RMS's lookup order."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rms_ml_push.models.kitchen.buckets import bucket_index, choose_load_buckets
+from rms_ml_push.models.kitchen.table import LookupTable
+
+
+def _assert_contiguous(buckets: list[tuple[int, int | None]]) -> None:
+    assert buckets[0][0] == 0
+    assert buckets[-1][1] is None
+    for (low, high), (next_low, _h) in itertools.pairwise(buckets):
+        assert high is not None
+        assert low <= high
+        assert next_low == high + 1
+
+
+@pytest.mark.parametrize(
+    "loads",
+    [[], [0, 0, 0], list(range(40)), [0] * 50 + [1] * 30 + [5] * 10 + [30], [3, 3, 4]],
+)
+def test_buckets_contiguous_inclusive_last_open(loads: list[int]) -> None:
+    """Buckets start at 0, meet without gaps, bounds inclusive, the last open."""
+    buckets = choose_load_buckets(loads)
+    _assert_contiguous(buckets)
+    idx = bucket_index(loads, buckets)
+    for load, k in zip(loads, idx, strict=True):
+        low, high = buckets[k]
+        assert low <= load
+        assert high is None or load <= high
+
+
+def test_buckets_follow_the_distribution() -> None:
+    """A busier station gets wider buckets than a quiet one."""
+    rng = np.random.default_rng(0)
+    quiet = choose_load_buckets(rng.poisson(1, 1000))
+    busy = choose_load_buckets(rng.poisson(12, 1000))
+    assert quiet[-1][0] < busy[-1][0]
+
+
+def _table() -> LookupTable:
+    figures = {"total_p50_s": 0.0, "total_p90_s": 0.0}
+    items = pd.DataFrame(
+        {
+            "station_id": [1, 1],
+            "menu_item_id": [10, 11],
+            "source": ["model", "model"],
+            "p50_s": [100.0, 50.0],
+            "p90_s": [150.0, 60.0],
+        }
+    ).assign(**figures)
+    by_load = pd.DataFrame(
+        {
+            "station_id": [1, 1],
+            "menu_item_id": [10, 10],
+            "queue_min": [0, 3],
+            "queue_max": pd.array([2, None], dtype="Int64"),
+            "p50_s": [110.0, 200.0],
+            "p90_s": [160.0, 300.0],
+        }
+    ).assign(**figures)
+    by_hour = pd.DataFrame(
+        {"station_id": [1], "menu_item_id": [11], "hour": [19], "p50_s": [70.0], "p90_s": [90.0]}
+    ).assign(**figures)
+    return LookupTable(items=items, by_load=by_load, by_hour=by_hour)
+
+
+def test_lookup_order_load_then_hour_then_overall() -> None:
+    """The RMS's order: a load bucket wins, else the hour, else overall; unknown is missing."""
+    tickets = pd.DataFrame(
+        {
+            "station_id": [1, 1, 1, 1, 1],
+            "menu_item_id": [10, 10, 11, 11, 99],
+            "load": [1, 7, 7, 7, 0],
+            "local_hour": [19, 19, 19, 12, 19],
+        }
+    )
+    found = _table().lookup(tickets)
+    assert found["rung"].tolist() == ["load", "load", "hour", "overall", "missing"]
+    assert found["p50_s"].tolist()[:4] == [110.0, 200.0, 70.0, 50.0]
+    assert np.isnan(found["p50_s"].iloc[4])
+
+
+def test_payload_shape() -> None:
+    """to_prep_times gives the contract's rows: ids, figures, buckets with null open top."""
+    rows = _table().to_prep_times()
+    assert [r["menu_item_id"] for r in rows] == [10, 11]
+    first = rows[0]
+    assert set(first) == {
+        "station_id",
+        "menu_item_id",
+        "source",
+        "p50_s",
+        "p90_s",
+        "total_p50_s",
+        "total_p90_s",
+        "by_load",
+        "by_hour",
+    }
+    assert first["by_load"][-1] == {
+        "queue_min": 3,
+        "queue_max": None,
+        "p50_s": 200.0,
+        "p90_s": 300.0,
+    }
+    assert rows[1]["by_hour"] == [{"hour": 19, "p50_s": 70.0, "p90_s": 90.0}]
