@@ -120,15 +120,21 @@ class JobRuns:
         self._log = get_logger("rms_ml_push.store.runs")
 
     def start(
-        self, slot: RunSlot, *, full: bool = False, trigger: str = "manual", force: bool = False
+        self,
+        slot: RunSlot,
+        *,
+        full: bool = False,
+        trigger: str = "manual",
+        force: bool = False,
+        run_id: str | None = None,
     ) -> RunRecord:
-        """Claim the slot with a new running row.
+        """Claim the slot with a new running row (``run_id`` when the launcher made one).
 
         SlotDoneError if it already succeeded (unless ``force``), SlotTakenError if a live
         run holds it; a stale running row is marked abandoned and taken over.
         """
         now = self._clock.now()
-        run_id = new_run_id()
+        run_id = run_id or new_run_id()
         try:
             with self._store.write() as conn:
                 live = conn.execute(
