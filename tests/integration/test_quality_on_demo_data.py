@@ -57,7 +57,9 @@ def test_every_injected_kind_is_counted(tmp_path: Path) -> None:
     for kind, rule in expected.items():
         assert injected[kind] > 0, kind
         assert counts.get(rule, 0) > 0, f"{kind} injected {injected[kind]}x, {rule} counted 0"
-    assert len(orders) > 0 and len(lines) > 0 and len(tickets) > 0
+    assert len(orders) > 0
+    assert len(lines) > 0
+    assert len(tickets) > 0
     with sa.create_engine(url).connect() as conn:
         n_orders = conn.execute(sa.text("SELECT count(*) FROM orders")).scalar()
     # rows in = rows kept + rows dropped, per frame (FrameQuality refuses anything else)
