@@ -1,0 +1,218 @@
+"""``forecast_demand``: backtest, choose, fit, forecast and calibrate demand series.
+
+Full run: every candidate is backtested, each series gets the cheapest near-best model,
+conformal quantiles are calibrated on the chosen models' backtest residuals. Refit run:
+the previous selection and calibration are reused and only the chosen models are fitted
+(series the state does not know are selected as in a full run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import structlog
+
+from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
+from rms_ml_push.models.demand.calendar import HolidayCalendar
+from rms_ml_push.models.demand.candidates import BASELINE, GLOBAL_GBM
+from rms_ml_push.models.demand.closures import Closures
+from rms_ml_push.models.demand.conformal import calibrate
+from rms_ml_push.models.demand.finalize import finalize
+from rms_ml_push.models.demand.gbm import fit_gbm, predict_gbm
+from rms_ml_push.models.demand.local import forecast_local
+from rms_ml_push.models.demand.metrics import score_frame
+from rms_ml_push.models.demand.panel import Panel, build_panel
+from rms_ml_push.models.demand.prepare import (
+    closed_mask,
+    prepare_frame,
+    prepare_info,
+    series_facts,
+    step_of,
+)
+from rms_ml_push.models.demand.selection import (
+    _with_scale,
+    choose_models,
+    evaluate,
+    group_metrics,
+    residual_rows,
+)
+from rms_ml_push.models.demand.state import DemandConfig, DemandResult, DemandState
+
+log = structlog.get_logger(__name__)
+
+
+def forecast_demand(
+    frame: pd.DataFrame,
+    info: pd.DataFrame | None,
+    config: DemandConfig,
+    calendars: Mapping[str, HolidayCalendar] | None = None,
+    closures: Closures | None = None,
+    state: DemandState | None = None,
+    full: bool = True,
+    n_jobs: int = 1,
+) -> DemandResult:
+    """Forecast ``h`` steps after the end of ``frame`` for every series in it."""
+    if GLOBAL_GBM in config.candidates and config.freq != "D":
+        raise ValueError("the global model is daily only; drop 'gbm' from hourly candidates")
+    data = prepare_frame(frame, config)
+    details = prepare_info(info, data["unique_id"].unique())
+    closed = closed_mask(data, details, closures, config.freq)
+    last = data["ds"].max()
+    facts = series_facts(data, closed, last + step_of(config), config)
+    need = config.n_windows * config.h + 4 * config.season
+    lengths = data.groupby("unique_id").size()
+    modelled = sorted(
+        lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)]
+    )
+    panel = _panel(data, closed, details, calendars or {}, config, modelled)
+    chosen, metrics, calibration = _choose(
+        data, closed, details, panel, config, modelled, state, full, n_jobs
+    )
+    points, gbm = _fit_forecast(data, chosen, panel, config, n_jobs)
+    forecasts = finalize(
+        data, details, facts, points, calibration, closures, config, last, modelled
+    )
+    series = _series_table(details, chosen, forecasts, metrics)
+    new_state = DemandState(
+        config=config.to_dict(),
+        selection={str(k): str(v) for k, v in chosen.items()},
+        calibration=calibration,
+        metrics={"series": _records(series), "groups": _records(group_metrics(series))},
+        gbm=gbm,
+    )
+    return DemandResult(forecasts, series, group_metrics(series), new_state)
+
+
+def _panel(
+    data: pd.DataFrame,
+    closed: np.ndarray,
+    details: pd.DataFrame,
+    calendars: Mapping[str, HolidayCalendar],
+    config: DemandConfig,
+    modelled: list[str],
+) -> Panel | None:
+    if GLOBAL_GBM not in config.candidates or not modelled:
+        return None
+    rows = data["unique_id"].isin(modelled).to_numpy()
+    codes = {g: i for i, g in enumerate(sorted(details["group"].astype(str).unique()))}
+    return build_panel(
+        data[rows].reset_index(drop=True),
+        pd.Series(closed[rows]),
+        details.assign(group=details["group"].astype(str)),
+        calendars,
+        config.h,
+        codes,
+    )
+
+
+def _choose(
+    data: pd.DataFrame,
+    closed: np.ndarray,
+    details: pd.DataFrame,
+    panel: Panel | None,
+    config: DemandConfig,
+    modelled: list[str],
+    state: DemandState | None,
+    full: bool,
+    n_jobs: int,
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
+    known = {} if (full or state is None) else state.selection
+    reuse = pd.Series({u: known[u] for u in modelled if u in known}, dtype=object)
+    fresh = [u for u in modelled if u not in known]
+    calibration: dict[str, Any] = dict(state.calibration) if state and not full else {}
+    metrics = pd.DataFrame()
+    if fresh:
+        rows = data["unique_id"].isin(fresh).to_numpy()
+        picked, metrics, table = _select(
+            data[rows].reset_index(drop=True), closed[rows], details, panel, config, n_jobs
+        )
+        reuse = pd.concat([reuse, picked])
+        calibration = {**table, **calibration} if calibration else table
+    if state is not None and not full:
+        old = pd.DataFrame(state.metrics.get("series", [])).set_index("unique_id", drop=True)
+        metrics = pd.concat([old.drop(index=fresh, errors="ignore"), metrics])
+    return reuse.astype(str), metrics, calibration
+
+
+def _select(
+    data: pd.DataFrame,
+    closed: np.ndarray,
+    details: pd.DataFrame,
+    panel: Panel | None,
+    config: DemandConfig,
+    n_jobs: int,
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
+    bt = run_backtest(data, panel, config, n_jobs)
+    first = cutoffs(data["ds"].max(), config)[0]
+    facts = series_facts(data, closed, first + step_of(config), config)
+    keys = data.set_index(["unique_id", "ds"]).index
+    shut = pd.Series(closed, index=keys)
+    bt = bt[~shut.reindex(pd.MultiIndex.from_frame(bt[["unique_id", "ds"]])).to_numpy()]
+    bt = bt.join(facts[["scale", "level"]], on="unique_id").join(
+        details[["group", "is_count"]], on="unique_id"
+    )
+    models = [m for m in config.candidates if m in bt.columns]
+    bt[models] = bt[models].clip(lower=0.0)
+    chosen = choose_models(
+        score_frame(bt, models), facts["sparse"], tuple(models), config.tie_tolerance
+    )
+    metrics = evaluate(bt, chosen)
+    calibration = calibrate(_with_scale(residual_rows(bt, chosen)))
+    log.info("demand.selected", series=len(chosen), models=chosen.value_counts().to_dict())
+    return chosen, metrics, calibration
+
+
+def _fit_forecast(
+    data: pd.DataFrame, chosen: pd.Series, panel: Panel | None, config: DemandConfig, n_jobs: int
+) -> tuple[pd.DataFrame, Any]:
+    local = chosen[chosen != GLOBAL_GBM]
+    parts = [
+        forecast_local(
+            data, local, config.season, config.freq, config.h, config.local_input_size, n_jobs
+        )
+    ]
+    gbm_ids = chosen.index[chosen == GLOBAL_GBM]
+    model = None
+    if len(gbm_ids) and panel is not None:
+        try:
+            model = fit_gbm(panel, panel.last, config.h, config.gbm)
+            rows = np.flatnonzero(np.isin(panel.ids, gbm_ids))
+            pred = predict_gbm(model, panel, rows, panel.last, config.h)
+            dates = panel.dates[panel.last + 1 : panel.last + 1 + config.h]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": np.repeat(panel.ids[rows], config.h),
+                        "ds": np.tile(dates, len(rows)),
+                        "yhat": pred.ravel(),
+                        "model": GLOBAL_GBM,
+                    }
+                )
+            )
+        except ValueError as exc:
+            log.warning("demand.gbm_fit_failed", reason=str(exc))
+    return pd.concat(parts, ignore_index=True), model
+
+
+def _series_table(
+    details: pd.DataFrame, chosen: pd.Series, forecasts: pd.DataFrame, metrics: pd.DataFrame
+) -> pd.DataFrame:
+    rung_order = {"model": 0, "previous_model": 1, "rule_based": 2, "default": 3}
+    source = forecasts.groupby("unique_id")["source"].agg(
+        lambda s: max(s, key=lambda v: rung_order[v])
+    )
+    table = pd.DataFrame({"group": details["group"].astype(str)})
+    table["model"] = chosen.reindex(table.index)
+    table["baseline"] = BASELINE
+    table["source"] = source.reindex(table.index)
+    table = table.join(metrics) if not metrics.empty else table
+    return table.rename_axis("unique_id")
+
+
+def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    out = table.reset_index().astype(object)
+    out = out.where(pd.notna(out), None)
+    return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
