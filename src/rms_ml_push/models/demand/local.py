@@ -6,6 +6,7 @@ itself: its forecasts are NaN and the caller's fallback chain takes over.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -26,14 +27,19 @@ def _run_model(
     """Run one model over all series; on failure, series by series, NaN for the failures."""
     sf = StatsForecast(models=[statsforecast_model(name, season)], freq=freq, n_jobs=n_jobs)
     try:
-        return run(sf, data)
+        with warnings.catch_warnings():
+            # Constant or all-zero series make statsmodels' ACF divide by zero: expected.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return run(sf, data)
     except Exception as exc:  # noqa: BLE001 - any library failure must not fail the job
         log.warning("demand.model_batch_failed", model=name, error=type(exc).__name__)
     parts = []
     for uid, part in data.groupby("unique_id", observed=True, sort=False):
         single = StatsForecast(models=[statsforecast_model(name, season)], freq=freq, n_jobs=1)
         try:
-            parts.append(run(single, part))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                parts.append(run(single, part))
         except Exception as exc:  # noqa: BLE001
             log.warning("demand.model_series_failed", model=name, unique_id=str(uid),
                         error=type(exc).__name__)

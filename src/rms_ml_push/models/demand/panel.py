@@ -72,11 +72,11 @@ def build_panel(
     ids = wide.index.to_numpy()
     open_y = wide.to_numpy(dtype=float)
     closed_wide = (
-        frame.assign(c=closed.to_numpy())
+        frame.assign(c=closed.to_numpy().astype(float))
         .pivot(index="unique_id", columns="ds", values="c")
         .reindex(index=ids, columns=dates)
-        .fillna(False)
-        .to_numpy(dtype=bool)
+        .to_numpy(dtype=float)
+        == 1.0
     )
     observed = ~np.isnan(open_y)
     values = np.where(observed, open_y, 0.0)
