@@ -61,13 +61,17 @@ def run_origin(frame, info, calendars, cutoff, n_jobs):  # type: ignore[no-untyp
     test = frame[(frame["ds"] > cutoff) & (frame["ds"] <= cutoff + pd.Timedelta(days=H))]
     closures = _closures(history, info, calendars, cutoff + pd.Timedelta(days=H))
     t0 = time.perf_counter()
-    result = forecast_demand(history, info, DemandConfig.daily(), calendars, closures, n_jobs=n_jobs)
+    result = forecast_demand(
+        history, info, DemandConfig.daily(), calendars, closures, n_jobs=n_jobs
+    )
     ours_s = time.perf_counter() - t0
     dense = prepare_frame(history, DemandConfig.daily())
     t0 = time.perf_counter()
     base = _baselines(dense, n_jobs)
-    print(f"origin {cutoff.date()}: ours {ours_s:.1f}s, baselines {time.perf_counter() - t0:.1f}s",
-          file=sys.stderr)
+    print(
+        f"origin {cutoff.date()}: ours {ours_s:.1f}s, baselines {time.perf_counter() - t0:.1f}s",
+        file=sys.stderr,
+    )
     merged = test.merge(result.forecasts, on=["unique_id", "ds"]).merge(
         base, on=["unique_id", "ds"], how="left"
     )
@@ -83,8 +87,12 @@ def run_origin(frame, info, calendars, cutoff, n_jobs):  # type: ignore[no-untyp
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Per group: mean per-series MASE and pooled WAPE of each method; our coverage."""
-    methods = {"ours": "yhat", "snaive7": "seasonal_naive", "autoets": "autoets_default",
-               "autoets7": "autoets_7"}
+    methods = {
+        "ours": "yhat",
+        "snaive7": "seasonal_naive",
+        "autoets": "autoets_default",
+        "autoets7": "autoets_7",
+    }
     out = []
     modelled = rows[rows["source"] == "model"]
     for group, part in modelled.groupby("group"):
@@ -99,7 +107,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
             row[f"cov_{level}"] = round(float(inside.mean()), 4)
         for ref in ("snaive7", "autoets", "autoets7"):
             row[f"gain_vs_{ref}_%"] = round(
-                100 * (1 - float(row["mase_ours"]) / float(row[f"mase_{ref}"])), 1  # type: ignore[arg-type]
+                100 * (1 - float(row["mase_ours"]) / float(row[f"mase_{ref}"])),
+                1,  # type: ignore[arg-type]
             )
         out.append(row)
     return pd.DataFrame(out)

@@ -89,10 +89,11 @@ def _intervals(
     out["s"] = point_scale(
         out["yhat"].to_numpy(float), out["scale"].to_numpy(float), out["level"].to_numpy(float)
     )
-    parts = [apply_intervals(out[calibrated], calibration)]
-    rest = out[~calibrated]
-    if not rest.empty:
-        parts.append(_uncalibrated(rest, facts))
+    parts = []
+    if calibrated.any():
+        parts.append(apply_intervals(out[calibrated], calibration))
+    if not calibrated.all():
+        parts.append(_uncalibrated(out[~calibrated], facts))
     return pd.concat(parts).sort_index()
 
 
@@ -104,7 +105,7 @@ def _uncalibrated(rows: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     for level, z in zip(LEVELS, (1.2816, 1.96), strict=True):
         other[f"lo_{level}"] = np.maximum(other["yhat"] * (1 - z * spread), 0.0)
         other[f"hi_{level}"] = other["yhat"] * (1 + z * spread)
-    return pd.concat([counts, other])
+    return pd.concat([df for df in (counts, other) if not df.empty])
 
 
 def finalize(
@@ -125,8 +126,9 @@ def finalize(
     )
     out["yhat"] = out["yhat"].astype(float).where(np.isfinite(out["yhat"].astype(float)))
     out["source"] = np.where(out["yhat"].notna(), "model", None)
-    new_ids = [u for u in ids if u not in set(modelled) and
-               facts.loc[u, "open_days"] < config.min_history]
+    new_ids = [
+        u for u in ids if u not in set(modelled) and facts.loc[u, "open_days"] < config.min_history
+    ]
     out = _new_items(out, data, details, new_ids)
     out = _rule_rows(out, data, config, last)
     out["yhat"] = out["yhat"].clip(lower=0.0)

@@ -109,6 +109,10 @@ def fit_gbm(panel: Panel, cutoff: int, h: int, params: GbmParams) -> HistGradien
     scale = x[:, -1]
     keep = np.isfinite(target) & np.isfinite(scale)
     x, target, scale = x[keep], target[keep], scale[keep]
+    if len(target) == 0:
+        raise ValueError("no training rows for the global model")
+    # sklearn cannot bin an all-NaN column (e.g. no year-ago data yet); constant is ignored.
+    x[:, np.all(np.isnan(x), axis=0)] = 0.0
     groups = x[:, FEATURES.index("group")].astype(int)
     # Weight by level relative to its group's mean, so revenue in currency units does not
     # drown item counts while each group keeps its Poisson-with-offset weighting.

@@ -25,8 +25,8 @@ def _run_model(
     name: str, season: int, freq: str, data: pd.DataFrame, run: Runner, n_jobs: int
 ) -> pd.DataFrame:
     """Run one model over all series; on failure, series by series, NaN for the failures."""
-    sf = StatsForecast(models=[statsforecast_model(name, season)], freq=freq, n_jobs=n_jobs)
     try:
+        sf = StatsForecast(models=[statsforecast_model(name, season)], freq=freq, n_jobs=n_jobs)
         with warnings.catch_warnings():
             # Constant or all-zero series make statsmodels' ACF divide by zero: expected.
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -35,14 +35,18 @@ def _run_model(
         log.warning("demand.model_batch_failed", model=name, error=type(exc).__name__)
     parts = []
     for uid, part in data.groupby("unique_id", observed=True, sort=False):
-        single = StatsForecast(models=[statsforecast_model(name, season)], freq=freq, n_jobs=1)
         try:
+            single = StatsForecast(models=[statsforecast_model(name, season)], freq=freq)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 parts.append(run(single, part))
         except Exception as exc:  # noqa: BLE001
-            log.warning("demand.model_series_failed", model=name, unique_id=str(uid),
-                        error=type(exc).__name__)
+            log.warning(
+                "demand.model_series_failed",
+                model=name,
+                unique_id=str(uid),
+                error=type(exc).__name__,
+            )
     if not parts:
         return pd.DataFrame(columns=["unique_id", "ds", name])
     return pd.concat(parts, ignore_index=True)
@@ -104,6 +108,8 @@ def forecast_local(
         if subset.empty:
             continue
         out = _run_model(str(name), season, freq, subset, run, n_jobs)
+        if out.empty:
+            continue
         out = out.rename(columns={str(name): "yhat"})
         out["model"] = str(name)
         frames.append(out[["unique_id", "ds", "yhat", "model"]])

@@ -33,9 +33,10 @@ class Panel:
     def window_mean(self, rows: np.ndarray, end: np.ndarray, width: int) -> np.ndarray:
         """Mean of open days in columns ``(end - width, end]``; NaN when none or off-grid."""
         start = end - width
-        ok = start >= -1
+        # Off-grid windows are NaN: a negative column would silently wrap to the end.
+        ok = (start >= -1) & (end >= 0)
         start_c = np.clip(start + 1, 0, None)
-        end_c = end + 1
+        end_c = np.clip(end + 1, 0, None)
         total = self._csum[rows, end_c] - self._csum[rows, start_c]
         count = self._ccount[rows, end_c] - self._ccount[rows, start_c]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -45,9 +46,10 @@ class Panel:
     def zero_share(self, rows: np.ndarray, end: np.ndarray, width: int) -> np.ndarray:
         """Share of open days with zero demand in ``(end - width, end]``."""
         start_c = np.clip(end - width + 1, 0, None)
-        count = self._ccount[rows, end + 1] - self._ccount[rows, start_c]
-        pos = self._cpos[rows, end + 1] - self._cpos[rows, start_c]
-        return np.where(count > 0, 1.0 - pos / np.maximum(count, 1), np.nan)
+        end_c = np.clip(end + 1, 0, None)
+        count = self._ccount[rows, end_c] - self._ccount[rows, start_c]
+        pos = self._cpos[rows, end_c] - self._cpos[rows, start_c]
+        return np.where((count > 0) & (end >= 0), 1.0 - pos / np.maximum(count, 1), np.nan)
 
 
 def build_panel(

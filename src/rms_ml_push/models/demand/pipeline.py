@@ -42,6 +42,7 @@ from rms_ml_push.models.demand.selection import (
 from rms_ml_push.models.demand.state import DemandConfig, DemandResult, DemandState
 
 log = structlog.get_logger(__name__)
+DESCRIPTIVE = ("group", "model", "baseline", "source")
 
 
 def forecast_demand(
@@ -64,9 +65,7 @@ def forecast_demand(
     facts = series_facts(data, closed, last + step_of(config), config)
     need = config.n_windows * config.h + 4 * config.season
     lengths = data.groupby("unique_id").size()
-    modelled = sorted(
-        lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)]
-    )
+    modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
     panel = _panel(data, closed, details, calendars or {}, config, modelled)
     chosen, metrics, calibration = _choose(
         data, closed, details, panel, config, modelled, state, full, n_jobs
@@ -133,7 +132,9 @@ def _choose(
         calibration = {**table, **calibration} if calibration else table
     if state is not None and not full:
         old = pd.DataFrame(state.metrics.get("series", [])).set_index("unique_id", drop=True)
-        metrics = pd.concat([old.drop(index=fresh, errors="ignore"), metrics])
+        old = old.drop(columns=list(DESCRIPTIVE), errors="ignore")
+        old = old.drop(index=fresh, errors="ignore")
+        metrics = pd.concat([df for df in (old, metrics) if not df.empty])
     return reuse.astype(str), metrics, calibration
 
 
@@ -194,7 +195,7 @@ def _fit_forecast(
             )
         except ValueError as exc:
             log.warning("demand.gbm_fit_failed", reason=str(exc))
-    return pd.concat(parts, ignore_index=True), model
+    return pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True), model
 
 
 def _series_table(

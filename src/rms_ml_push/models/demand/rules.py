@@ -66,9 +66,11 @@ def category_shares(
     established = recent[~recent["unique_id"].isin(new_ids)]
     totals = established.groupby("category", observed=True)["y"].sum()
     by_item = established.groupby(["category", "unique_id"], observed=True)["y"].sum()
-    typical = (by_item / by_item.index.get_level_values(0).map(totals).to_numpy()).groupby(
-        level=0
-    ).median()
+    typical = (
+        (by_item / by_item.index.get_level_values(0).map(totals).to_numpy())
+        .groupby(level=0)
+        .median()
+    )
     shares = {}
     for uid in new_ids:
         category = info.loc[uid, "category"]

@@ -37,15 +37,17 @@ def residual_rows(bt: pd.DataFrame, model: str | pd.Series) -> pd.DataFrame:
         for name in picked.dropna().unique():
             rows = picked == name
             yhat[rows] = bt.loc[rows, name]
-    return bt[["unique_id", "group", "step", "window", "y", "level", "scale", "is_count"]
-              ].assign(yhat=yhat.to_numpy())
+    return bt[["unique_id", "group", "step", "window", "y", "level", "scale", "is_count"]].assign(
+        yhat=yhat.to_numpy()
+    )
 
 
 def _with_scale(rows: pd.DataFrame) -> pd.DataFrame:
     from rms_ml_push.models.demand.conformal import point_scale
 
-    s = point_scale(rows["yhat"].to_numpy(float), rows["scale"].to_numpy(float),
-                    rows["level"].to_numpy(float))
+    s = point_scale(
+        rows["yhat"].to_numpy(float), rows["scale"].to_numpy(float), rows["level"].to_numpy(float)
+    )
     return rows.assign(s=s)
 
 
