@@ -21,15 +21,19 @@ import sys
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 from statsforecast import StatsForecast
 from statsforecast.models import AutoETS, SeasonalNaive
 
-from rms_ml_push.models.demand import DemandConfig, HolidayCalendar, detect_closures
-from rms_ml_push.models.demand import forecast_demand
+from rms_ml_push.models.demand import (
+    DemandConfig,
+    HolidayCalendar,
+    detect_closures,
+    forecast_demand,
+)
 from rms_ml_push.models.demand.metrics import naive_scale
 from rms_ml_push.models.demand.prepare import closed_mask, prepare_frame, prepare_info
+from rms_ml_push.models.demand.synthetic import generate
 
 H = 14
 
@@ -148,8 +152,6 @@ def main() -> int:
         if info is None:
             info = pd.DataFrame({"unique_id": frame["unique_id"].unique(), "group": "series"})
     else:
-        from rms_ml_push.models.demand.synthetic import generate
-
         data = generate(args.restaurants, args.items, args.days, seed=args.seed)
         frame, info, calendars = data.frame, data.info, data.calendars
     table, _rows, seconds = evaluate(frame, info, calendars, args.origins, args.n_jobs)

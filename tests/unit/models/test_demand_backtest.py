@@ -20,7 +20,7 @@ def _backtest(frame: pd.DataFrame) -> pd.DataFrame:
     data = prepare_frame(frame, CONFIG)
     info = prepare_info(None, data["unique_id"].unique())
     closed = pd.Series(np.zeros(len(data), dtype=bool))
-    panel = build_panel(data, closed, info, {}, CONFIG.h, {"default": 0})
+    panel = build_panel(data, closed, info, calendars={}, h=CONFIG.h, group_codes={"default": 0})
     return run_backtest(data, panel, CONFIG)
 
 

@@ -149,6 +149,6 @@ def test_a_series_that_fails_to_fit_costs_only_itself() -> None:
     )
     data = pd.concat([frame, tiny], ignore_index=True)
     chosen = pd.Series({"s0": "ets_ana", "s1": "ets_ana", "tiny": "ets_ana"})
-    out = forecast_local(data, chosen, 7, "D", 14, None)
+    out = forecast_local(data, chosen, season=7, freq="D", h=14, input_size=None)
     assert set(out["unique_id"]) == {"s0", "s1"}
     assert out["yhat"].notna().all()

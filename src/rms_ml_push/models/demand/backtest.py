@@ -32,12 +32,12 @@ def _gbm_backtest(
     panel: Panel, ids: list[str], cuts: list[pd.Timestamp], config: DemandConfig
 ) -> pd.DataFrame:
     rows = np.flatnonzero(np.isin(panel.ids, ids))
-    first = int(panel.dates.get_loc(cuts[0]))
+    first = int(panel.dates.searchsorted(cuts[0]))
     model = fit_gbm(panel, first, config.h, config.gbm)
     parts = []
     for cut in cuts:
-        origin = int(panel.dates.get_loc(cut))
-        pred = predict_gbm(model, panel, rows, origin, config.h)
+        origin = int(panel.dates.searchsorted(cut))
+        pred = predict_gbm(model, panel, rows, origin=origin, h=config.h)
         dates = panel.dates[origin + 1 : origin + 1 + config.h]
         parts.append(
             pd.DataFrame(
@@ -60,12 +60,12 @@ def run_backtest(
     bt = backtest_local(
         frame,
         local_models,
-        config.season,
-        config.freq,
-        config.h,
-        config.n_windows,
-        config.local_input_size,
-        n_jobs,
+        season=config.season,
+        freq=config.freq,
+        h=config.h,
+        n_windows=config.n_windows,
+        input_size=config.local_input_size,
+        n_jobs=n_jobs,
     )
     bt["unique_id"] = bt["unique_id"].astype(str)
     cuts = cutoffs(frame["ds"].max(), config)
@@ -78,5 +78,5 @@ def run_backtest(
     window = {cut: i for i, cut in enumerate(cuts)}
     bt["window"] = bt["cutoff"].map(window)
     step = pd.Timedelta(days=1) if config.freq == "D" else pd.Timedelta(hours=1)
-    bt["step"] = ((bt["ds"] - bt["cutoff"]) / step).astype(int)
+    bt["step"] = ((bt["ds"] - bt["cutoff"]).to_numpy() // step.to_timedelta64()).astype(int)
     return bt

@@ -61,6 +61,7 @@ def season_position(ds: pd.DatetimeIndex, freq: str) -> np.ndarray:
 def detect_closures(
     frame: pd.DataFrame,
     freq: str = "D",
+    *,
     calendars: Mapping[str, HolidayCalendar] | None = None,
     until: pd.Timestamp | None = None,
     weeks: int = 8,
@@ -107,7 +108,7 @@ def _one_off_closures(
 ) -> set[pd.Timestamp]:
     if daily.empty or float(daily.median()) < BUSY_MEDIAN or freq != "D":
         return set()
-    open_days = ~np.isin(daily.index.dayofweek, list(closed_positions))
+    open_days = ~np.isin(pd.DatetimeIndex(daily.index).dayofweek, list(closed_positions))
     zero_days = daily.index[(daily.to_numpy() <= 0) & open_days]
     return {pd.Timestamp(d) for d in zero_days}
 

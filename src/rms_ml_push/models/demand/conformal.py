@@ -29,7 +29,8 @@ def point_scale(yhat: np.ndarray, scale: np.ndarray, level: np.ndarray) -> np.nd
     """The per-point denominator of the conformity score (always > 0)."""
     lvl = np.where(level > 0, level, 1.0)
     ratio = np.maximum(np.maximum(yhat, 0.0), lvl / 4.0) / lvl
-    return np.maximum(scale * np.sqrt(ratio), 1e-9)
+    result: np.ndarray = np.maximum(scale * np.sqrt(ratio), 1e-9)
+    return result
 
 
 def _quantiles(lo_scores: np.ndarray, hi_scores: np.ndarray) -> dict[str, list[float]]:
@@ -61,7 +62,7 @@ def calibrate(resid: pd.DataFrame) -> dict[str, Any]:
         entry: dict[str, Any] = {"by_step": by_step, "n": len(part), "steps": {}}
         if by_step:
             for step, sub in part.groupby("step"):
-                entry["steps"][str(int(step))] = _quantiles(*_scores(sub))
+                entry["steps"][str(step)] = _quantiles(*_scores(sub))
         entry["pooled"] = _quantiles(*_scores(part))
         table[str(group)] = entry
     return table

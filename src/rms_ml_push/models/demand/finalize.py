@@ -52,7 +52,7 @@ def _new_items(
         .sum()
     )
     for uid, share in shares.items():
-        category = details.loc[uid, "category"]
+        category = details.at[str(uid), "category"]
         if category not in cat_fc.index.get_level_values(0):
             continue
         rows = out["unique_id"] == uid
@@ -67,7 +67,7 @@ def _rule_rows(
     """Same-weekday mean for rows still without a forecast; zero (default) without history."""
     missing = out["yhat"].isna()
     ids = sorted(out.loc[missing, "unique_id"].unique())
-    rule = rule_forecast(data, ids, last, config.season, config.h, config.freq)
+    rule = rule_forecast(data, ids, last=last, season=config.season, h=config.h, freq=config.freq)
     if not rule.empty:
         filled = out[["unique_id", "ds"]].merge(rule, on=["unique_id", "ds"], how="left")["yhat"]
         take = missing & filled.notna().to_numpy() & np.isfinite(filled.to_numpy(dtype=float))
@@ -111,6 +111,7 @@ def _uncalibrated(rows: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
 def finalize(
     data: pd.DataFrame,
     details: pd.DataFrame,
+    *,
     facts: pd.DataFrame,
     points: pd.DataFrame,
     calibration: dict[str, Any],
@@ -125,7 +126,7 @@ def finalize(
         points[["unique_id", "ds", "yhat"]], on=["unique_id", "ds"], how="left"
     )
     out["yhat"] = out["yhat"].astype(float).where(np.isfinite(out["yhat"].astype(float)))
-    out["source"] = np.where(out["yhat"].notna(), "model", None)
+    out["source"] = pd.Series("model", index=out.index).where(out["yhat"].notna())
     new_ids = [
         u for u in ids if u not in set(modelled) and facts.loc[u, "open_days"] < config.min_history
     ]

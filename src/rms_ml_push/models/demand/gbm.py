@@ -137,6 +137,7 @@ def predict_gbm(
     model: HistGradientBoostingRegressor,
     panel: Panel,
     series: np.ndarray,
+    *,
     origin: int,
     h: int,
     threads: int = 1,

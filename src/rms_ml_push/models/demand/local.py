@@ -22,7 +22,7 @@ Runner = Callable[[StatsForecast, pd.DataFrame], pd.DataFrame]
 
 
 def _run_model(
-    name: str, season: int, freq: str, data: pd.DataFrame, run: Runner, n_jobs: int
+    name: str, data: pd.DataFrame, run: Runner, *, season: int, freq: str, n_jobs: int
 ) -> pd.DataFrame:
     """Run one model over all series; on failure, series by series, NaN for the failures."""
     try:
@@ -31,7 +31,7 @@ def _run_model(
             # Constant or all-zero series make statsmodels' ACF divide by zero: expected.
             warnings.simplefilter("ignore", RuntimeWarning)
             return run(sf, data)
-    except Exception as exc:  # noqa: BLE001 - any library failure must not fail the job
+    except Exception as exc:  # any library failure must not fail the job
         log.warning("demand.model_batch_failed", model=name, error=type(exc).__name__)
     parts = []
     for uid, part in data.groupby("unique_id", observed=True, sort=False):
@@ -40,7 +40,7 @@ def _run_model(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 parts.append(run(single, part))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning(
                 "demand.model_series_failed",
                 model=name,
@@ -63,6 +63,7 @@ def _merge(frames: list[pd.DataFrame], keys: list[str]) -> pd.DataFrame:
 def backtest_local(
     data: pd.DataFrame,
     models: list[str],
+    *,
     season: int,
     freq: str,
     h: int,
@@ -82,13 +83,14 @@ def backtest_local(
         )
         return pd.DataFrame(out).reset_index(drop="unique_id" in out.columns)
 
-    frames = [_run_model(m, season, freq, data, run, n_jobs) for m in models]
+    frames = [_run_model(m, data, run, season=season, freq=freq, n_jobs=n_jobs) for m in models]
     return _merge(frames, ["unique_id", "ds", "cutoff"]) if frames else pd.DataFrame()
 
 
 def forecast_local(
     data: pd.DataFrame,
     chosen: pd.Series,
+    *,
     season: int,
     freq: str,
     h: int,
@@ -107,7 +109,7 @@ def forecast_local(
         subset = trimmed[trimmed["unique_id"].isin(ids.index)]
         if subset.empty:
             continue
-        out = _run_model(str(name), season, freq, subset, run, n_jobs)
+        out = _run_model(str(name), subset, run, season=season, freq=freq, n_jobs=n_jobs)
         if out.empty:
             continue
         out = out.rename(columns={str(name): "yhat"})

@@ -56,6 +56,7 @@ def build_panel(
     frame: pd.DataFrame,
     closed: pd.Series,
     info: pd.DataFrame,
+    *,
     calendars: Mapping[str, HolidayCalendar],
     h: int,
     group_codes: Mapping[str, int],
@@ -87,7 +88,7 @@ def build_panel(
     return Panel(
         ids=ids,
         dates=dates,
-        last=int(dates.get_loc(end)),
+        last=int(dates.searchsorted(end)),
         open_y=open_y,
         closed=closed_wide,
         calendar=_calendar_arrays(dates, keys, calendars),

@@ -9,6 +9,7 @@ the previous selection and calibration are reused and only the chosen models are
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,27 @@ log = structlog.get_logger(__name__)
 DESCRIPTIVE = ("group", "model", "baseline", "source")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """The prepared inputs every step of one run reads."""
+
+    data: pd.DataFrame
+    closed: np.ndarray
+    details: pd.DataFrame
+    config: DemandConfig
+    n_jobs: int
+
+    def subset(self, ids: list[str]) -> _Run:
+        rows = self.data["unique_id"].isin(ids).to_numpy()
+        data = self.data[rows].reset_index(drop=True)
+        return _Run(data, self.closed[rows], self.details, self.config, self.n_jobs)
+
+
 def forecast_demand(
     frame: pd.DataFrame,
     info: pd.DataFrame | None,
     config: DemandConfig,
+    *,
     calendars: Mapping[str, HolidayCalendar] | None = None,
     closures: Closures | None = None,
     state: DemandState | None = None,
@@ -60,100 +78,83 @@ def forecast_demand(
         raise ValueError("the global model is daily only; drop 'gbm' from hourly candidates")
     data = prepare_frame(frame, config)
     details = prepare_info(info, data["unique_id"].unique())
-    closed = closed_mask(data, details, closures, config.freq)
+    run = _Run(data, closed_mask(data, details, closures, config.freq), details, config, n_jobs)
     last = data["ds"].max()
-    facts = series_facts(data, closed, last + step_of(config), config)
+    facts = series_facts(data, run.closed, last + step_of(config), config)
     need = config.n_windows * config.h + 4 * config.season
     lengths = data.groupby("unique_id").size()
     modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
-    panel = _panel(data, closed, details, calendars or {}, config, modelled)
-    chosen, metrics, calibration = _choose(
-        data, closed, details, panel, config, modelled, state, full, n_jobs
-    )
-    points, gbm = _fit_forecast(data, chosen, panel, config, n_jobs)
+    panel = _panel(run.subset(modelled), calendars or {})
+    chosen, metrics, calibration = _choose(run, panel, modelled, state if not full else None)
+    points, gbm = _fit_forecast(run, chosen, panel)
     forecasts = finalize(
-        data, details, facts, points, calibration, closures, config, last, modelled
+        data,
+        details,
+        facts=facts,
+        points=points,
+        calibration=calibration,
+        closures=closures,
+        config=config,
+        last=last,
+        modelled=modelled,
     )
     series = _series_table(details, chosen, forecasts, metrics)
+    groups = group_metrics(series) if "mase" in series.columns else pd.DataFrame()
     new_state = DemandState(
         config=config.to_dict(),
         selection={str(k): str(v) for k, v in chosen.items()},
         calibration=calibration,
-        metrics={"series": _records(series), "groups": _records(group_metrics(series))},
+        metrics={"series": _records(series), "groups": _records(groups)},
         gbm=gbm,
     )
-    return DemandResult(forecasts, series, group_metrics(series), new_state)
+    return DemandResult(forecasts, series, groups, new_state)
 
 
-def _panel(
-    data: pd.DataFrame,
-    closed: np.ndarray,
-    details: pd.DataFrame,
-    calendars: Mapping[str, HolidayCalendar],
-    config: DemandConfig,
-    modelled: list[str],
-) -> Panel | None:
-    if GLOBAL_GBM not in config.candidates or not modelled:
+def _panel(run: _Run, calendars: Mapping[str, HolidayCalendar]) -> Panel | None:
+    if GLOBAL_GBM not in run.config.candidates or run.data.empty:
         return None
-    rows = data["unique_id"].isin(modelled).to_numpy()
-    codes = {g: i for i, g in enumerate(sorted(details["group"].astype(str).unique()))}
+    codes = {g: i for i, g in enumerate(sorted(run.details["group"].astype(str).unique()))}
     return build_panel(
-        data[rows].reset_index(drop=True),
-        pd.Series(closed[rows]),
-        details.assign(group=details["group"].astype(str)),
-        calendars,
-        config.h,
-        codes,
+        run.data,
+        pd.Series(run.closed),
+        run.details.assign(group=run.details["group"].astype(str)),
+        calendars=calendars,
+        h=run.config.h,
+        group_codes=codes,
     )
 
 
 def _choose(
-    data: pd.DataFrame,
-    closed: np.ndarray,
-    details: pd.DataFrame,
-    panel: Panel | None,
-    config: DemandConfig,
-    modelled: list[str],
-    state: DemandState | None,
-    full: bool,
-    n_jobs: int,
+    run: _Run, panel: Panel | None, modelled: list[str], state: DemandState | None
 ) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
-    known = {} if (full or state is None) else state.selection
+    """Selection, backtest metrics and calibration: reused from ``state`` where it has them."""
+    known = state.selection if state is not None else {}
     reuse = pd.Series({u: known[u] for u in modelled if u in known}, dtype=object)
     fresh = [u for u in modelled if u not in known]
-    calibration: dict[str, Any] = dict(state.calibration) if state and not full else {}
+    calibration: dict[str, Any] = dict(state.calibration) if state is not None else {}
     metrics = pd.DataFrame()
     if fresh:
-        rows = data["unique_id"].isin(fresh).to_numpy()
-        picked, metrics, table = _select(
-            data[rows].reset_index(drop=True), closed[rows], details, panel, config, n_jobs
-        )
-        reuse = pd.concat([reuse, picked])
-        calibration = {**table, **calibration} if calibration else table
-    if state is not None and not full:
-        old = pd.DataFrame(state.metrics.get("series", [])).set_index("unique_id", drop=True)
-        old = old.drop(columns=list(DESCRIPTIVE), errors="ignore")
-        old = old.drop(index=fresh, errors="ignore")
-        metrics = pd.concat([df for df in (old, metrics) if not df.empty])
+        picked, metrics, table = _select(run.subset(fresh), panel)
+        reuse = pd.concat([reuse, picked]) if len(reuse) else picked
+        calibration = {**table, **calibration}
+    if state is not None:
+        old = pd.DataFrame(state.metrics.get("series", []))
+        if not old.empty:
+            old = old.set_index("unique_id").drop(columns=list(DESCRIPTIVE), errors="ignore")
+            old = old.drop(index=fresh, errors="ignore")
+            metrics = pd.concat([df for df in (old, metrics) if not df.empty])
     return reuse.astype(str), metrics, calibration
 
 
-def _select(
-    data: pd.DataFrame,
-    closed: np.ndarray,
-    details: pd.DataFrame,
-    panel: Panel | None,
-    config: DemandConfig,
-    n_jobs: int,
-) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
-    bt = run_backtest(data, panel, config, n_jobs)
-    first = cutoffs(data["ds"].max(), config)[0]
-    facts = series_facts(data, closed, first + step_of(config), config)
-    keys = data.set_index(["unique_id", "ds"]).index
-    shut = pd.Series(closed, index=keys)
-    bt = bt[~shut.reindex(pd.MultiIndex.from_frame(bt[["unique_id", "ds"]])).to_numpy()]
+def _select(run: _Run, panel: Panel | None) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
+    config = run.config
+    bt = run_backtest(run.data, panel, config, run.n_jobs)
+    first = cutoffs(run.data["ds"].max(), config)[0]
+    facts = series_facts(run.data, run.closed, first + step_of(config), config)
+    shut = pd.Series(run.closed, index=pd.MultiIndex.from_frame(run.data[["unique_id", "ds"]]))
+    bt = bt[~shut.reindex(pd.MultiIndex.from_frame(bt[["unique_id", "ds"]])).to_numpy(bool)]
     bt = bt.join(facts[["scale", "level"]], on="unique_id").join(
-        details[["group", "is_count"]], on="unique_id"
+        run.details[["group", "is_count"]], on="unique_id"
     )
     models = [m for m in config.candidates if m in bt.columns]
     bt[models] = bt[models].clip(lower=0.0)
@@ -166,13 +167,17 @@ def _select(
     return chosen, metrics, calibration
 
 
-def _fit_forecast(
-    data: pd.DataFrame, chosen: pd.Series, panel: Panel | None, config: DemandConfig, n_jobs: int
-) -> tuple[pd.DataFrame, Any]:
-    local = chosen[chosen != GLOBAL_GBM]
+def _fit_forecast(run: _Run, chosen: pd.Series, panel: Panel | None) -> tuple[pd.DataFrame, Any]:
+    config = run.config
     parts = [
         forecast_local(
-            data, local, config.season, config.freq, config.h, config.local_input_size, n_jobs
+            run.data,
+            chosen[chosen != GLOBAL_GBM],
+            season=config.season,
+            freq=config.freq,
+            h=config.h,
+            input_size=config.local_input_size,
+            n_jobs=run.n_jobs,
         )
     ]
     gbm_ids = chosen.index[chosen == GLOBAL_GBM]
@@ -181,7 +186,7 @@ def _fit_forecast(
         try:
             model = fit_gbm(panel, panel.last, config.h, config.gbm)
             rows = np.flatnonzero(np.isin(panel.ids, gbm_ids))
-            pred = predict_gbm(model, panel, rows, panel.last, config.h)
+            pred = predict_gbm(model, panel, rows, origin=panel.last, h=config.h)
             dates = panel.dates[panel.last + 1 : panel.last + 1 + config.h]
             parts.append(
                 pd.DataFrame(
@@ -215,5 +220,6 @@ def _series_table(
 
 def _records(table: pd.DataFrame) -> list[dict[str, Any]]:
     out = table.reset_index().astype(object)
-    out = out.where(pd.notna(out), None)
+    out = out.astype(object).where(pd.notna(out))
+    out = out.replace({np.nan: None})
     return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]

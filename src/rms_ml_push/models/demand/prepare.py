@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -34,15 +36,15 @@ def prepare_frame(frame: pd.DataFrame, config: DemandConfig) -> pd.DataFrame:
         for uid, start in starts.items()
     ]
     grid = pd.concat(parts, ignore_index=True)
-    data = data.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
-    out = grid.merge(data, on=["unique_id", "ds"], how="left")
+    summed = data.groupby(["unique_id", "ds"], as_index=False)["y"].sum()
+    out = grid.merge(summed, on=["unique_id", "ds"], how="left")
     out["y"] = out["y"].fillna(0.0).astype(float).clip(lower=0.0)
     return out.sort_values(["unique_id", "ds"], ignore_index=True)
 
 
 def prepare_info(info: pd.DataFrame | None, ids: np.ndarray) -> pd.DataFrame:
     """Per-series info indexed by unique_id, with defaults for missing columns/series."""
-    defaults: dict[str, object] = {
+    defaults: dict[str, Any] = {
         "group": "default",
         "is_count": True,
         "category": None,

@@ -40,7 +40,7 @@ def same_weekday_mean(y: np.ndarray, season: int, h: int, weeks: int = 4) -> np.
 
 
 def rule_forecast(
-    frame: pd.DataFrame, ids: list[str], last: pd.Timestamp, season: int, h: int, freq: str
+    frame: pd.DataFrame, ids: list[str], *, last: pd.Timestamp, season: int, h: int, freq: str
 ) -> pd.DataFrame:
     """``unique_id, ds, yhat`` from :func:`same_weekday_mean` for ``ids``."""
     dates = future_dates(last, h, freq)

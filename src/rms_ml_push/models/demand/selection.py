@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rms_ml_push.models.demand.candidates import BASELINE, CANDIDATES, by_cost
-from rms_ml_push.models.demand.conformal import LEVELS, apply_intervals, calibrate
+from rms_ml_push.models.demand.conformal import LEVELS, apply_intervals, calibrate, point_scale
 
 
 def choose_models(
@@ -24,7 +24,7 @@ def choose_models(
     near = table[table["mase"] <= best * (1 + tolerance) + 1e-12].copy()
     near["rank"] = near["model"].map(order)
     chosen = near.sort_values(["unique_id", "rank"]).groupby("unique_id").first()["model"]
-    return chosen.astype(str)
+    return pd.Series(chosen.astype(str))
 
 
 def residual_rows(bt: pd.DataFrame, model: str | pd.Series) -> pd.DataFrame:
@@ -43,8 +43,6 @@ def residual_rows(bt: pd.DataFrame, model: str | pd.Series) -> pd.DataFrame:
 
 
 def _with_scale(rows: pd.DataFrame) -> pd.DataFrame:
-    from rms_ml_push.models.demand.conformal import point_scale
-
     s = point_scale(
         rows["yhat"].to_numpy(float), rows["scale"].to_numpy(float), rows["level"].to_numpy(float)
     )

@@ -54,6 +54,7 @@ def generate(
     n_restaurants: int = 3,
     n_items: int = 20,
     days: int = 730,
+    *,
     seed: int = 0,
     end: str = "2025-06-29",
     country: str | None = "DE",
@@ -64,7 +65,8 @@ def generate(
     dates = pd.date_range(end=pd.Timestamp(end), periods=days, freq="D")
     calendar = HolidayCalendar(country)
     cal = calendar.features(dates)
-    frames, infos = [], []
+    frames: list[pd.DataFrame] = []
+    infos: list[tuple[str, str, bool, str | None]] = []
     for r in range(n_restaurants):
         mult, _closed = _restaurant_days(rng, dates, cal)
         orders_mu = rng.uniform(60, 250) * mult
