@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import structlog
 
-from rms_ml_push.models.demand.candidates import GLOBAL_GBM
+from rms_ml_push.models.demand.candidates import ENSEMBLES, GLOBAL_GBM, members
 from rms_ml_push.models.demand.gbm import fit_gbm, predict_gbm
 from rms_ml_push.models.demand.local import backtest_local
 from rms_ml_push.models.demand.panel import Panel
@@ -56,7 +56,8 @@ def run_backtest(
     frame: pd.DataFrame, panel: Panel | None, config: DemandConfig, n_jobs: int = 1
 ) -> pd.DataFrame:
     """``unique_id, ds, cutoff, y, window, step`` and one forecast column per candidate."""
-    local_models = [m for m in config.candidates if m != GLOBAL_GBM]
+    needed = {m for c in config.candidates for m in members(c)}
+    local_models = sorted(needed - {GLOBAL_GBM})
     bt = backtest_local(
         frame,
         local_models,
@@ -69,12 +70,15 @@ def run_backtest(
     )
     bt["unique_id"] = bt["unique_id"].astype(str)
     cuts = cutoffs(frame["ds"].max(), config)
-    if GLOBAL_GBM in config.candidates and panel is not None:
+    if GLOBAL_GBM in needed and panel is not None:
         try:
             gbm = _gbm_backtest(panel, sorted(frame["unique_id"].unique()), cuts, config)
             bt = bt.merge(gbm, on=["unique_id", "ds", "cutoff"], how="left")
         except ValueError as exc:
             log.warning("demand.gbm_backtest_skipped", reason=str(exc))
+    for name, parts in ENSEMBLES.items():
+        if name in config.candidates and all(p in bt.columns for p in parts):
+            bt[name] = bt[list(parts)].clip(lower=0.0).mean(axis=1, skipna=False)
     window = {cut: i for i, cut in enumerate(cuts)}
     bt["window"] = bt["cutoff"].map(window)
     step = pd.Timedelta(days=1) if config.freq == "D" else pd.Timedelta(hours=1)

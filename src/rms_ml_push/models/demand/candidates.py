@@ -25,6 +25,8 @@ from statsforecast.models import (
 
 BASELINE = "seasonal_naive"
 GLOBAL_GBM = "gbm"
+# Equal-weight combinations: measured on held-out windows, ETS + GBM beat either alone.
+ENSEMBLES: dict[str, tuple[str, ...]] = {"ets_gbm": ("ets_ana", GLOBAL_GBM)}
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ CANDIDATES: dict[str, Candidate] = {
         Candidate("ets_ana", 16.0, hourly=False),
         Candidate("mstl", 60.0, daily=False),
         Candidate(GLOBAL_GBM, 3.0, hourly=False),
+        Candidate("ets_gbm", 19.0, hourly=False),
     )
 }
 
@@ -62,7 +65,9 @@ DAILY_DEFAULT: tuple[str, ...] = (
     "imapa",
     "tsb",
     "theta",
+    "ets_ana",
     GLOBAL_GBM,
+    "ets_gbm",
 )
 HOURLY_DEFAULT: tuple[str, ...] = (BASELINE, "window_average", "mstl")
 
@@ -88,6 +93,11 @@ def statsforecast_model(name: str, season: int) -> Any:
     if name not in factories:
         raise KeyError(f"unknown local candidate {name!r}")
     return factories[name]()
+
+
+def members(name: str) -> tuple[str, ...]:
+    """The base models a candidate needs (itself, or an ensemble's members)."""
+    return ENSEMBLES.get(name, (name,))
 
 
 def by_cost(names: list[str] | tuple[str, ...]) -> list[str]:

@@ -26,6 +26,7 @@ class Panel:
     closed: np.ndarray  # bool, closed days (history and future)
     calendar: dict[str, np.ndarray]  # per-row calendar columns (n x T)
     group_code: np.ndarray  # int per row
+    ewm: tuple[np.ndarray, np.ndarray]  # exponentially weighted level (alpha 0.1, 0.3), n x T
     _csum: np.ndarray  # cumulative sums of open values, leading zero column
     _ccount: np.ndarray  # cumulative count of open observed days
     _cpos: np.ndarray  # cumulative count of open days with positive demand
@@ -93,10 +94,17 @@ def build_panel(
         closed=closed_wide,
         calendar=_calendar_arrays(dates, keys, calendars),
         group_code=np.array([group_codes[g] for g in info.loc[ids, "group"]], dtype=np.int64),
+        ewm=(_ewm(wide, 0.1), _ewm(wide, 0.3)),
         _csum=np.hstack([zeros, np.cumsum(values, axis=1)]),
         _ccount=np.hstack([zeros, np.cumsum(observed, axis=1)]),
         _cpos=np.hstack([zeros, np.cumsum(observed & (values > 0), axis=1)]),
     )
+
+
+def _ewm(wide: pd.DataFrame, alpha: float) -> np.ndarray:
+    """Exponentially weighted level up to each column, skipping closed/missing days."""
+    level = wide.T.ewm(alpha=alpha, ignore_na=True).mean().ffill().T
+    return level.to_numpy(dtype=float)
 
 
 def _calendar_arrays(

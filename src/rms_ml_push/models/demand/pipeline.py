@@ -18,12 +18,11 @@ import structlog
 
 from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
 from rms_ml_push.models.demand.calendar import HolidayCalendar
-from rms_ml_push.models.demand.candidates import BASELINE, GLOBAL_GBM
+from rms_ml_push.models.demand.candidates import BASELINE, GLOBAL_GBM, members
 from rms_ml_push.models.demand.closures import Closures
 from rms_ml_push.models.demand.conformal import calibrate
 from rms_ml_push.models.demand.finalize import finalize
-from rms_ml_push.models.demand.gbm import fit_gbm, predict_gbm
-from rms_ml_push.models.demand.local import forecast_local
+from rms_ml_push.models.demand.fit import fit_forecast
 from rms_ml_push.models.demand.metrics import score_frame
 from rms_ml_push.models.demand.panel import Panel, build_panel
 from rms_ml_push.models.demand.prepare import (
@@ -86,7 +85,7 @@ def forecast_demand(
     modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
     panel = _panel(run.subset(modelled), calendars or {})
     chosen, metrics, calibration = _choose(run, panel, modelled, state if not full else None)
-    points, gbm = _fit_forecast(run, chosen, panel)
+    points, gbm = fit_forecast(data, chosen, panel, config, n_jobs)
     forecasts = finalize(
         data,
         details,
@@ -111,7 +110,8 @@ def forecast_demand(
 
 
 def _panel(run: _Run, calendars: Mapping[str, HolidayCalendar]) -> Panel | None:
-    if GLOBAL_GBM not in run.config.candidates or run.data.empty:
+    needed = {m for c in run.config.candidates for m in members(c)}
+    if GLOBAL_GBM not in needed or run.data.empty:
         return None
     codes = {g: i for i, g in enumerate(sorted(run.details["group"].astype(str).unique()))}
     return build_panel(
@@ -159,48 +159,17 @@ def _select(run: _Run, panel: Panel | None) -> tuple[pd.Series, pd.DataFrame, di
     models = [m for m in config.candidates if m in bt.columns]
     bt[models] = bt[models].clip(lower=0.0)
     chosen = choose_models(
-        score_frame(bt, models), facts["sparse"], tuple(models), config.tie_tolerance
+        score_frame(bt, models),
+        facts["sparse"],
+        run.details["group"].astype(str),
+        candidates=tuple(models),
+        tolerance=config.tie_tolerance,
+        switch_margin=config.switch_margin,
     )
     metrics = evaluate(bt, chosen)
     calibration = calibrate(_with_scale(residual_rows(bt, chosen)))
     log.info("demand.selected", series=len(chosen), models=chosen.value_counts().to_dict())
     return chosen, metrics, calibration
-
-
-def _fit_forecast(run: _Run, chosen: pd.Series, panel: Panel | None) -> tuple[pd.DataFrame, Any]:
-    config = run.config
-    parts = [
-        forecast_local(
-            run.data,
-            chosen[chosen != GLOBAL_GBM],
-            season=config.season,
-            freq=config.freq,
-            h=config.h,
-            input_size=config.local_input_size,
-            n_jobs=run.n_jobs,
-        )
-    ]
-    gbm_ids = chosen.index[chosen == GLOBAL_GBM]
-    model = None
-    if len(gbm_ids) and panel is not None:
-        try:
-            model = fit_gbm(panel, panel.last, config.h, config.gbm)
-            rows = np.flatnonzero(np.isin(panel.ids, gbm_ids))
-            pred = predict_gbm(model, panel, rows, origin=panel.last, h=config.h)
-            dates = panel.dates[panel.last + 1 : panel.last + 1 + config.h]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "unique_id": np.repeat(panel.ids[rows], config.h),
-                        "ds": np.tile(dates, len(rows)),
-                        "yhat": pred.ravel(),
-                        "model": GLOBAL_GBM,
-                    }
-                )
-            )
-        except ValueError as exc:
-            log.warning("demand.gbm_fit_failed", reason=str(exc))
-    return pd.concat([p for p in parts if not p.empty] or parts[:1], ignore_index=True), model
 
 
 def _series_table(

@@ -34,6 +34,7 @@ class DemandConfig:
     n_windows: int = 3
     candidates: tuple[str, ...] = DAILY_DEFAULT
     tie_tolerance: float = 0.02  # MASE within 2 % of the best: the cheaper model wins
+    switch_margin: float = 0.2  # a series leaves its group's model only if 20 % better
     min_history: int = 28  # fewer open days: new series, rule-based
     sparse_zero_share: float = 0.3  # intermittent models only above this share of zeros
     local_input_size: int | None = 364  # local models see at most this many steps
