@@ -170,3 +170,16 @@ def test_hourly_series_get_168_hours_with_closed_hours_at_zero() -> None:
     shut = (hour < 11) | (hour >= 21) | (out["ds"].dt.dayofweek == 0)
     assert (out.loc[shut, ["yhat", "hi_95"]] == 0).all().all()
     assert (out.loc[~shut, "hi_95"] > 0).all()
+
+
+def test_short_and_empty_inputs_do_not_fail() -> None:
+    """Ten days of history is rule-based; no rows at all gives an empty forecast frame."""
+    frame = pd.DataFrame(
+        {"unique_id": "a", "ds": pd.date_range("2025-01-01", periods=10), "y": 2.0}
+    )
+    out = forecast_demand(frame, None, CONFIG).forecasts
+    assert (out["source"] == "rule_based").all()
+    assert out["yhat"].tolist() == [2.0] * 14
+    empty = forecast_demand(frame.iloc[:0], None, CONFIG)
+    assert list(empty.forecasts.columns) == list(OUTPUT_COLUMNS)
+    assert empty.forecasts.empty

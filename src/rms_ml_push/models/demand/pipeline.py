@@ -39,7 +39,12 @@ from rms_ml_push.models.demand.selection import (
     group_metrics,
     residual_rows,
 )
-from rms_ml_push.models.demand.state import DemandConfig, DemandResult, DemandState
+from rms_ml_push.models.demand.state import (
+    OUTPUT_COLUMNS,
+    DemandConfig,
+    DemandResult,
+    DemandState,
+)
 
 log = structlog.get_logger(__name__)
 DESCRIPTIVE = ("group", "model", "baseline", "source")
@@ -76,6 +81,10 @@ def forecast_demand(
     if GLOBAL_GBM in config.candidates and config.freq != "D":
         raise ValueError("the global model is daily only; drop 'gbm' from hourly candidates")
     data = prepare_frame(frame, config)
+    if data.empty:
+        empty = pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
+        state = DemandState(config.to_dict(), {}, {}, {"series": [], "groups": []})
+        return DemandResult(empty, pd.DataFrame(), pd.DataFrame(), state)
     details = prepare_info(info, data["unique_id"].unique())
     run = _Run(data, closed_mask(data, details, closures, config.freq), details, config, n_jobs)
     last = data["ds"].max()

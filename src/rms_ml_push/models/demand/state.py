@@ -33,7 +33,9 @@ class DemandConfig:
     season: int = 7
     n_windows: int = 3
     candidates: tuple[str, ...] = DAILY_DEFAULT
-    tie_tolerance: float = 0.02  # MASE within 2 % of the best: the cheaper model wins
+    # MASE within 0.5 % of the best: the cheaper model wins. At 2 % the cheaper GBM kept
+    # beating the ETS+GBM ensemble, which was 1.7 % better on held-out item windows.
+    tie_tolerance: float = 0.005
     switch_margin: float = 0.2  # a series leaves its group's model only if 20 % better
     min_history: int = 28  # fewer open days: new series, rule-based
     sparse_zero_share: float = 0.3  # intermittent models only above this share of zeros
