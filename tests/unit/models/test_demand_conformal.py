@@ -1,0 +1,63 @@
+"""Conformal intervals: held-out coverage near nominal for counts and continuous targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rms_ml_push.models.demand import DemandConfig, forecast_demand
+from rms_ml_push.models.demand.conformal import apply_intervals, calibrate, point_scale
+
+
+def _rows(rng: np.random.Generator, n: int, is_count: bool) -> pd.DataFrame:
+    mu = rng.uniform(2, 40, n)
+    y = rng.poisson(mu).astype(float) if is_count else mu + rng.normal(0, 0.2 * mu)
+    scale = np.sqrt(mu)
+    return pd.DataFrame(
+        {
+            "group": "g",
+            "step": rng.integers(1, 15, n),
+            "y": y,
+            "yhat": mu,
+            "s": point_scale(mu, scale, mu),
+            "is_count": is_count,
+        }
+    )
+
+
+@pytest.mark.parametrize("is_count", [True, False])
+def test_calibrated_intervals_cover_fresh_draws_at_nominal(is_count: bool) -> None:
+    """Calibrate on 3,000 residuals, then 80/95 % intervals cover fresh draws within 3 points."""
+    rng = np.random.default_rng(11)
+    table = calibrate(_rows(rng, 3000, is_count))
+    fresh = apply_intervals(_rows(rng, 5000, is_count), table)
+    for level in (80, 95):
+        inside = (fresh["y"] >= fresh[f"lo_{level}"]) & (fresh["y"] <= fresh[f"hi_{level}"])
+        assert inside.mean() == pytest.approx(level / 100, abs=0.03)
+    if is_count:
+        bounds = fresh[["lo_80", "hi_80", "lo_95", "hi_95"]].to_numpy()
+        assert np.array_equal(bounds, np.floor(bounds))
+
+
+def test_pipeline_coverage_on_known_noise() -> None:
+    """Series with known Gaussian noise: the next 14 days land inside at about 80 / 95 %."""
+    rng = np.random.default_rng(5)
+    days = 200
+    dates = pd.date_range("2024-01-01", periods=days + 14, freq="D")
+    weekly = np.array([1.0, 1.0, 1.1, 1.2, 1.5, 1.7, 1.3])
+    parts = []
+    for i in range(40):
+        mu = (50 + 5 * i) * weekly[dates.dayofweek]
+        y = mu + rng.normal(0, 6, len(dates))
+        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": dates, "y": y}))
+    frame = pd.concat(parts, ignore_index=True)
+    cut = dates[days - 1]
+    info = pd.DataFrame({"unique_id": [f"s{i}" for i in range(40)], "is_count": False})
+    config = DemandConfig.daily(candidates=("seasonal_naive", "window_average", "theta"))
+    result = forecast_demand(frame[frame["ds"] <= cut], info, config)
+    joined = result.forecasts.merge(frame, on=["unique_id", "ds"])
+    assert len(joined) == 40 * 14
+    for level in (80, 95):
+        inside = (joined["y"] >= joined[f"lo_{level}"]) & (joined["y"] <= joined[f"hi_{level}"])
+        assert inside.mean() == pytest.approx(level / 100, abs=0.06)
