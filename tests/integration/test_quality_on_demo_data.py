@@ -57,6 +57,8 @@ def test_every_injected_kind_is_counted(tmp_path: Path) -> None:
     for kind, rule in expected.items():
         assert injected[kind] > 0, kind
         assert counts.get(rule, 0) > 0, f"{kind} injected {injected[kind]}x, {rule} counted 0"
+    # Only the injected copies are duplicates: legitimate lines are never dropped as such.
+    assert counts[q.DUPLICATE_LINE] == injected["lines_duplicate"]
     assert len(orders) > 0
     assert len(lines) > 0
     assert len(tickets) > 0

@@ -108,6 +108,7 @@ def generate_sales(
     line_order, line_item, line_day = line_order[by_order], line_item[by_order], line_day[by_order]
     drink = np.array([c.name == "drink" for c in CATEGORIES])[menu.category[line_item]]
     qty = np.minimum(rng.geometric(np.where(drink, 0.6, 0.8)), 6).astype(np.int64)
+    line_order, line_item, line_day, qty = _one_line_per_item(line_order, line_item, line_day, qty)
 
     channel, guests, created = channel[keep], guests[keep], created[keep]
     status = rng.choice(len(STATUSES), size=len(created), p=list(STATUS_P.values()))
@@ -129,6 +130,21 @@ def generate_sales(
         line_qty=qty,
         line_price=menu.prices[line_day, line_item],
     )
+
+
+def _one_line_per_item(
+    line_order: I64, line_item: I64, line_day: I64, qty: I64
+) -> tuple[I64, I64, I64, I64]:
+    """A POS rings the same dish twice in one order up as one line with the quantities added.
+
+    Keeping them apart would make legitimate repeats indistinguishable from the injected
+    duplicates (the "same line twice" of the contract), which the quality step drops.
+    """
+    key = line_order * (int(line_item.max(initial=0)) + 1) + line_item
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    totals = np.bincount(inverse, weights=qty).astype(np.int64)
+    keep = np.sort(first)
+    return line_order[keep], line_item[keep], line_day[keep], totals[inverse[keep]]
 
 
 def _assign_customers(cust: Customers, groups: DayGroups, rng: np.random.Generator) -> I64:
