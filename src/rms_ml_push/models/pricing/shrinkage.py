@@ -2,7 +2,7 @@
 
 Within a category, item estimates b_i with standard errors s_i are modelled as
 b_i ~ N(theta_i, s_i^2), theta_i ~ N(mu, tau^2). The between-item variance tau^2 comes
-from the data (DerSimonian-Laird moment estimator), mu is the precision-weighted mean
+from the data (Paule-Mandel moment estimator), mu is the precision-weighted mean
 with weights 1 / (s_i^2 + tau^2). Each item's posterior:
 
     weight  w_i = (1/tau^2) / (1/s_i^2 + 1/tau^2)          (how far it is pulled)
@@ -23,8 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
 from scipy.stats import norm
 
+F64 = npt.NDArray[np.float64]
 Z90 = float(norm.ppf(0.95))
 MIN_ITEMS = 3
 TAU_MIN = 0.05
@@ -66,19 +69,45 @@ class Elasticity:
 
 
 def pooled_prior(estimates: Sequence[tuple[float, float]]) -> Prior | None:
-    """DerSimonian-Laird random-effects mean and tau from (estimate, s.e.) pairs."""
+    """Random-effects mean and tau from (estimate, s.e.) pairs (Paule-Mandel tau)."""
     pairs = [(b, s) for b, s in estimates if math.isfinite(b) and math.isfinite(s) and s > 0]
     if len(pairs) < MIN_ITEMS:
         return None
-    w = [1.0 / s**2 for _, s in pairs]
-    sw = sum(w)
-    fixed = sum(wi * b for wi, (b, _) in zip(w, pairs, strict=True)) / sw
-    q = sum(wi * (b - fixed) ** 2 for wi, (b, _) in zip(w, pairs, strict=True))
-    denom = sw - sum(wi**2 for wi in w) / sw
-    tau2 = max((q - (len(pairs) - 1)) / denom if denom > 0 else 0.0, TAU_MIN**2)
-    wr = [1.0 / (s**2 + tau2) for _, s in pairs]
-    mean = sum(wi * b for wi, (b, _) in zip(wr, pairs, strict=True)) / sum(wr)
-    return Prior(mean=mean, se=math.sqrt(1.0 / sum(wr)), tau=math.sqrt(tau2), n_items=len(pairs))
+    b = np.array([p[0] for p in pairs])
+    v = np.array([p[1] ** 2 for p in pairs])
+    tau2 = max(paule_mandel_tau2(b, v), TAU_MIN**2)
+    w = 1.0 / (v + tau2)
+    mean = float(np.sum(w * b) / np.sum(w))
+    return Prior(
+        mean=mean, se=math.sqrt(1.0 / float(np.sum(w))), tau=math.sqrt(tau2), n_items=len(pairs)
+    )
+
+
+def paule_mandel_tau2(b: F64, v: F64) -> float:
+    """tau^2 at which the weighted residual sum of squares equals its expectation k - 1.
+
+    The generalised Q falls monotonically in tau^2, so bisection finds the root; 0 when
+    even tau^2 = 0 leaves Q below k - 1. Preferred to DerSimonian-Laird, which
+    underestimates tau^2 when the items' s.e. are large and unequal (Veroniki et al. 2016).
+    """
+    target = len(b) - 1
+
+    def q(tau2: float) -> float:
+        w = 1.0 / (v + tau2)
+        mu = np.sum(w * b) / np.sum(w)
+        return float(np.sum(w * (b - mu) ** 2))
+
+    if q(0.0) <= target:
+        return 0.0
+    lo, hi = 0.0, float(np.var(b)) + float(np.max(v))
+    while q(hi) > target:
+        hi *= 2.0
+    for _ in range(100):
+        mid = (lo + hi) / 2.0
+        lo, hi = (mid, hi) if q(mid) > target else (lo, mid)
+        if hi - lo < 1e-10:
+            break
+    return (lo + hi) / 2.0
 
 
 def shrink(estimate: float | None, se: float | None, prior: Prior) -> Elasticity:
