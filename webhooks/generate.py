@@ -141,8 +141,17 @@ PRICING = obj(
         "recommended_price": NUM,
         "expected_quantity_change_pct": NUM_OR_NULL,
         "expected_margin_change_pct": NUM_OR_NULL,
-        "basis": {"type": "string"},
-    }
+        "basis": {"enum": ["item", "category", "no_cost", "keep"]},
+    },
+    {
+        "expected_quantity_change_interval": {
+            "anyOf": [array(NUM, minItems=2, maxItems=2), {"type": "null"}]
+        },
+        "expected_margin_change_interval": {
+            "anyOf": [array(NUM, minItems=2, maxItems=2), {"type": "null"}]
+        },
+        "source": SOURCE,
+    },
 )
 
 DATA: dict[str, tuple[str, dict[str, Any]]] = {
@@ -257,14 +266,20 @@ def event_schema(event_type: str) -> dict[str, Any]:
     }
 
 
-def _common(restaurant_id: int | None, part: tuple[int, int] = (1, 1)) -> dict[str, Any]:
+def _common(
+    restaurant_id: int | None,
+    part: tuple[int, int] = (1, 1),
+    *,
+    name: str = "demand_forecasting",
+    version: str = "1.4.0",
+) -> dict[str, Any]:
     return {
         "restaurant_id": restaurant_id,
         "generated_at": "2026-11-28T06:00:01.004Z",
         "as_of": "2026-11-28T06:00:00Z",
         "model": {
-            "name": "demand_forecasting",
-            "version": "1.4.0",
+            "name": name,
+            "version": version,
             "trained_at": "2026-11-28T05:58:40Z",
             "source": "model",
         },
@@ -378,19 +393,36 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
     },
     "pricing.recommendations.updated": {
-        **_common(12),
+        **_common(12, name="pricing_optimization", version="1.0.3"),
         "items": [
             {
                 "menu_item_id": 7,
                 "current_price": 12.5,
-                "unit_cost": 4.1,
-                "elasticity": -1.3,
-                "elasticity_interval": [-1.9, -0.8],
-                "recommended_price": 12.9,
-                "expected_quantity_change_pct": -4.1,
-                "expected_margin_change_pct": 2.7,
-                "basis": "elasticity",
-            }
+                "unit_cost": 3.1,
+                "elasticity": -0.9,
+                "elasticity_interval": [-1.147, -0.653],
+                "recommended_price": 13.5,
+                "expected_quantity_change_pct": -6.69,
+                "expected_quantity_change_interval": [-8.45, -4.9],
+                "expected_margin_change_pct": 3.23,
+                "expected_margin_change_interval": [1.29, 5.21],
+                "basis": "item",
+                "source": "model",
+            },
+            {
+                "menu_item_id": 9,
+                "current_price": 6.9,
+                "unit_cost": None,
+                "elasticity": -1.02,
+                "elasticity_interval": [-1.612, -0.428],
+                "recommended_price": 6.9,
+                "expected_quantity_change_pct": 0.0,
+                "expected_quantity_change_interval": [0.0, 0.0],
+                "expected_margin_change_pct": None,
+                "expected_margin_change_interval": None,
+                "basis": "no_cost",
+                "source": "model",
+            },
         ],
     },
     "model.trained": {

@@ -261,6 +261,8 @@ class PricingSettings(_Section):
     max_change: Annotated[float, Field(gt=0, le=0.5)] = 0.10
     min_markup: Annotated[float, Field(ge=1)] = 1.5
     price_endings: list[float] = Field(default_factory=lambda: [0.0, 0.5, 0.9])
+    # Control for the restaurant's orders of the day in the elasticity regression.
+    traffic_control: bool = True
 
 
 class Settings(BaseSettings):
