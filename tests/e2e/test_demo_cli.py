@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -58,15 +59,23 @@ def test_demo_data_bad_url_is_a_usage_error(tmp_path: Path) -> None:
 def test_demo_runner_steps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The `make demo` runner generates, configures and checks; a failing step is one line."""
+    """`make demo`'s loop: data, receiver, jobs, delivery; everything queued arrives verified."""
     monkeypatch.setattr(demo_run, "DEMO_RESTAURANTS", 1)
-    monkeypatch.setattr(demo_run, "DEMO_DAYS", 14)
+    monkeypatch.setattr(demo_run, "DEMO_DAYS", 90)
     ctx = demo_run.DemoContext(root=tmp_path / "demo")
-    assert demo_run.run_steps(demo_run.demo_steps(), ctx) == 0
+    steps = demo_run.demo_steps()
+    assert demo_run.run_steps(steps, ctx) == 0
     out = capsys.readouterr().out
-    assert "[1/3] generate demo RMS data" in out
-    assert "demo ready" in out
+    assert f"[1/{len(steps)}] generate demo RMS data" in out
+    assert "demo done" in out
     assert (tmp_path / "demo" / "rms.sqlite3").is_file()
+    assert ctx.receiver is not None
+    received = ctx.receiver.state
+    assert received.rejected == 0
+    types = {json.loads(body)["type"] for body in received.bodies.values()}
+    assert {"demand.forecast.updated", "model.trained"} <= types
+    queued = sum(int(m.group(1)) for m in re.finditer(r"succeeded, (\d+) message\(s\) queued", out))
+    assert queued == len(received.bodies) > 0
 
     def broken(_ctx: demo_run.DemoContext) -> str:
         raise RuntimeError("disk full\nsecond line")

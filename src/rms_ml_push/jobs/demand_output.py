@@ -146,9 +146,36 @@ def build_outputs(
                 PredictionSet(f"demand.{group.granularity}", r.id, {"series": rows})
             )
             series_count.update(f"{group.granularity}.{row['target']}" for row in rows)
-        out.summary[f"backtest.{group.granularity}.{group.key}"] = backtest
-    out.summary["series"] = dict(series_count)
+    out.summary = run_summary(groups, series_count)
     return out
+
+
+def run_summary(groups: Sequence[GroupRun], series_count: Counter[str]) -> dict[str, Any]:
+    """What an operator reads first: series, models chosen, accuracy against the baseline."""
+    models: Counter[str] = Counter()
+    rows = []
+    for group in groups:
+        if group.result is None or group.result.groups.empty:
+            continue
+        chosen = group.result.series["model"]
+        models.update(m if isinstance(m, str) else "rule_based" for m in chosen.tolist())
+        rows.append(group.result.groups.assign(granularity=group.granularity))
+    accuracy: dict[str, str] = {}
+    if rows:
+        table = pd.concat(rows, ignore_index=True)
+        for (gran, target), part in table.groupby(["granularity", "group"]):
+            w = part["series"].astype(float)
+            mase, base = _avg(part["mase"], w), _avg(part["base_mase"], w)
+            cov80, cov95 = _avg(part["cov_80"], w), _avg(part["cov_95"], w)
+            accuracy[f"{gran}.{target}"] = (
+                f"MASE {mase:.3f} vs {base:.3f} seasonal naive ({mase / base - 1:+.0%}), "
+                f"coverage 80% {cov80:.0%}, 95% {cov95:.0%}"
+            )
+    return {"series": dict(series_count), "models": dict(models), "accuracy": accuracy}
+
+
+def _avg(values: pd.Series, weights: pd.Series) -> float:
+    return float((values.astype(float) * weights).sum() / max(float(weights.sum()), 1.0))
 
 
 def _version(chain: ChainResult[str, pd.DataFrame], model: ModelRef) -> str:
