@@ -19,7 +19,6 @@ import pandas as pd
 
 from rms_ml_push.features.calendar import day0, local_day_bounds
 from rms_ml_push.models.inventory.history import (
-    History,
     HistorySource,
     daily_history,
     movement_use,
