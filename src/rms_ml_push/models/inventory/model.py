@@ -83,12 +83,11 @@ class ConsumptionModel:
         smoothed: dict[HistorySource, list[int]] = {}
         for item in item_ids:
             fit = fits.get(item)
-            if fit is None:
-                continue
-            if fit.source == "recipes" and item in inputs.demand:
+            if (fit is None or fit.source == "recipes") and item in inputs.demand:
+                # A dish's forecast needs no fitted parameters: new items get it too.
                 mean, sigma = inputs.demand[item]
                 out[item] = (mean[:length], sigma[:length])
-            elif inputs.has_use(item) and fit.source in inputs.histories:
+            elif fit is not None and inputs.has_use(item) and fit.source in inputs.histories:
                 smoothed.setdefault(fit.source, []).append(item)
         for source, items in smoothed.items():
             out.update(self._smooth(inputs.histories[source], fits, items, length))
