@@ -59,10 +59,11 @@ def test_rounding_to_sensible_units() -> None:
 
 
 def test_cover_is_capped_by_shelf_life() -> None:
-    """An order covers the review period, at most the shelf life, at least one day."""
+    """An order covers the review period, at most the shelf life less a day, at least one."""
     assert cover_days(7, None) == 7
-    assert cover_days(7, 3) == 3
-    assert cover_days(7, 0) == 1
+    assert cover_days(7, 3) == 2
+    assert cover_days(7, 30) == 7
+    assert cover_days(7, 1) == 1
 
 
 def test_item_without_batch_orders_lead_time_plus_review() -> None:
@@ -72,7 +73,7 @@ def test_item_without_batch_orders_lead_time_plus_review() -> None:
     assert rec.on_hand == 0.0
     assert rec.days_until_stockout == 0
     assert rec.safety_stock == pytest.approx(ss)
-    assert rec.reorder_point == pytest.approx(4.0 + ss)
+    assert rec.reorder_point == pytest.approx(6.0 + ss)  # lead time + the day to the refresh
     assert rec.suggested_order_qty == pytest.approx(math.ceil((18.0 + ss) * 10) / 10)
     assert rec.daily_usage_forecast == (2.0,) * 14
 
@@ -94,10 +95,10 @@ def test_stock_expiring_before_use_does_not_count_towards_the_position() -> None
 
 
 def test_shelf_life_limits_the_order() -> None:
-    """A three-day shelf life orders three days of cover after the lead time, not seven."""
+    """A three-day shelf life orders two days of cover after the lead time, not seven."""
     short = recommend(_item((), shelf=3), PARAMS)
     long = recommend(_item(()), PARAMS)
-    assert long.suggested_order_qty - short.suggested_order_qty == pytest.approx(8.0, abs=0.11)
+    assert long.suggested_order_qty - short.suggested_order_qty == pytest.approx(10.0, abs=0.11)
 
 
 def test_negative_forecast_is_clipped_and_row_is_contract_shaped() -> None:

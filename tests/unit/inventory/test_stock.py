@@ -123,7 +123,7 @@ def test_item_facts_lots_labels_and_expired_batches() -> None:
     assert milk.expiry_labels[2] == "2026-03-12T00:00:00+01:00"
     assert milk.expired_with_stock == 1
     assert milk.reorder_level == 4.0
-    assert milk.shelf_life_days == 8  # floor of the median of 2.6, 8.9 and 19.6 days
+    assert milk.shelf_life_days == 9  # the median of 2.6, 8.9 and 19.6 days, rounded
     assert salt.lots == ()
     assert salt.reorder_level is None
     assert salt.shelf_life_days is None

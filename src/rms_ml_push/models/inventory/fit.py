@@ -10,7 +10,7 @@ proxied in the past by the smoother over line-derived use, against the movement 
 and ``alpha``/``gamma`` from a grid, by mean absolute error on the selection origins; a
 plain fit keeps the previous choices. Both are then scored on the evaluation origins,
 which the choice never saw, together with the baseline (same weekday, 4 weeks) on the
-same windows; the per-day RMSE there is the item's sigma.
+same windows; the errors there give the item's sigma (``smoothing.sigma_increments``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rms_ml_push.models.inventory.smoothing import (
     actuals,
     backtest_origins,
     same_weekday_past,
+    sigma_increments,
     smooth,
 )
 
@@ -113,7 +114,7 @@ def fit_restaurant(
         actual = truth[len(select) :, :, j]
         model.add(forecast, actual)
         baseline.add(base[:, :, j], actual)
-        sigma = np.sqrt(np.mean((forecast - actual) ** 2, axis=0))
+        sigma = sigma_increments((forecast - actual)[:, :, None])[:, 0]
         source, alpha, gamma = chosen[item]
         fits[item] = ItemFit(source, alpha, gamma, tuple(float(s) for s in sigma))
     return RestaurantFit(fits, model, baseline, len(evaluate))

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
 
-import numpy as np
 import pandas as pd
 
 from rms_ml_push.features.calendar import day0, local_day_bounds
@@ -84,12 +83,15 @@ def _first_day(uses: Iterable[pd.DataFrame], tz: str, floor: date) -> date:
 
 
 def shelf_life_days(batches: pd.DataFrame) -> int | None:
-    """Median whole days from receipt to expiry over an item's batches (None: no expiry)."""
+    """Median days from receipt to expiry over an item's batches, rounded (None: no expiry).
+
+    Rounded, not floored: a batch received in the morning and expiring at midnight
+    ``n`` days later is usable on ``n`` days."""
     dated = batches.loc[batches["expires_at"].notna()]
     if dated.empty:
         return None
     days = (dated["expires_at"] - dated["received_at"]).dt.total_seconds() / 86400.0
-    return max(int(np.floor(float(days.median()))), 1)
+    return max(round(float(days.median())), 1)
 
 
 def item_facts(

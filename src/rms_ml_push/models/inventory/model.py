@@ -30,6 +30,7 @@ from rms_ml_push.models.inventory.smoothing import (
     backtest_origins,
     same_weekday,
     same_weekday_past,
+    sigma_increments,
     smooth,
 )
 
@@ -135,12 +136,11 @@ def rule_forecast(
 
 
 def _rule_sigma(y: F64, length: int) -> F64:
-    """RMSE of the rule over its recent windows per day ahead (std of use when too short)."""
+    """The rule's sigma from its recent windows (std of use when the history is too short)."""
     horizon = min(length, 14)
     origins = backtest_origins(len(y), horizon, RULE_ERROR_ORIGINS)
     if not origins:
         return np.tile(y.std(axis=0), (length, 1)) if len(y) else np.zeros((length, y.shape[1]))
     errors = same_weekday_past(y, origins, horizon) - actuals(y, origins, horizon)
-    rmse = np.sqrt(np.nanmean(errors**2, axis=0))
-    rmse = np.nan_to_num(rmse, nan=float(np.nanstd(y)))
+    rmse = sigma_increments(errors)
     return np.vstack([rmse, np.tile(rmse[-1], (length - horizon, 1))]) if length > horizon else rmse

@@ -105,3 +105,19 @@ def backtest_origins(n_days: int, horizon: int, count: int) -> list[int]:
     last = n_days - horizon
     first = max(WARM_UP_DAYS, last - count + 1)
     return list(range(first, last + 1))
+
+
+def sigma_increments(errors: F64) -> F64:
+    """Per-day sigmas whose squares add up to the measured variance of the cumulative error.
+
+    ``errors`` is ``(origins, horizon, items)``. Forecast errors of consecutive days are
+    correlated (a level that is off is off every day), so the error of a sum over L days
+    grows faster than sqrt(L) times a day's; sigmas built this way make the policy's
+    ``z * sigma * sqrt(L)`` (root mean square sigma over L days) equal ``z`` times the
+    RMSE of the L-day total actually measured. Shape ``(horizon, items)``.
+    """
+    cumulative = np.sqrt(np.nanmean(np.cumsum(errors, axis=1) ** 2, axis=0))
+    cumulative = np.maximum.accumulate(np.nan_to_num(cumulative), axis=0)
+    variance = np.diff(cumulative**2, axis=0, prepend=0.0)
+    out: F64 = np.sqrt(np.clip(variance, 0.0, None))
+    return out
