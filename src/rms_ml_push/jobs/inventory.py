@@ -45,6 +45,7 @@ from rms_ml_push.models.inventory.model import (
     ItemFit,
     RestaurantInputs,
     rule_forecast,
+    usable_forecast,
 )
 from rms_ml_push.models.inventory.output import item_row
 from rms_ml_push.models.inventory.policy import ItemInputs, PolicyParams, needed_days, recommend
@@ -111,8 +112,8 @@ class _InventoryRun:
         stats = {"items": 0, "items_without_batch": 0, "expired_batches_with_stock": 0}
         for rid, tz in zip(frames.restaurants["id"], frames.restaurants["timezone"], strict=True):
             items, recipes, lines, batches, movements = frames.for_restaurant(int(rid))
-            facts = item_facts(items, batches, as_of=as_of, tz=tz, days=HORIZON_DAYS)
-            length = max([needed_days(self.params, f.lead_time_days) for f in facts] or [1])
+            leads = [int(lead) for lead in items["lead_time_days"]]
+            length = max([needed_days(self.params, lead) for lead in leads] or [HORIZON_DAYS])
             facts = item_facts(items, batches, as_of=as_of, tz=tz, days=length)
             demand = self._demand(int(rid), tz, recipes, length)
             inputs = restaurant_inputs(
@@ -213,7 +214,7 @@ class _InventoryRun:
             constant_rung((np.zeros(length), np.zeros(length)), label="zero_use"),
         ]
         keys = [f.inventory_item_id for f in facts]
-        return run_chain(keys, rungs, usable=_usable(length))
+        return run_chain(keys, rungs, usable=usable_forecast(length))
 
     def _events(
         self,
@@ -261,19 +262,6 @@ class _InventoryRun:
             return ModelRef(NAME, str(saved.version), saved.created_at, source)
         record = self.res.registry.version_record(NAME, version)
         return ModelRef(NAME, version, record.created_at, source)
-
-
-def _usable(length: int) -> Any:
-    def check(value: Forecast) -> bool:
-        mean, sigma = value
-        return bool(
-            len(mean) == length
-            and len(sigma) == length
-            and np.isfinite(mean).all()
-            and np.isfinite(sigma).all()
-        )
-
-    return check
 
 
 def _metrics(

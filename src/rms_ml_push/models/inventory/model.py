@@ -18,7 +18,7 @@ demand-based forecast are left to the default rung. Pure and picklable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +106,21 @@ class ConsumptionModel:
             item: (mean[:, j], stretch(np.array(fits[item].sigma), length))
             for j, item in enumerate(items)
         }
+
+
+def usable_forecast(length: int) -> Callable[[Forecast], bool]:
+    """The chain's check: a mean and a sigma of ``length`` finite numbers each."""
+
+    def check(value: Forecast) -> bool:
+        mean, sigma = value
+        return bool(
+            len(mean) == length
+            and len(sigma) == length
+            and np.isfinite(mean).all()
+            and np.isfinite(sigma).all()
+        )
+
+    return check
 
 
 def stretch(values: F64, length: int) -> F64:
