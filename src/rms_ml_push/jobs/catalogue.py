@@ -10,9 +10,11 @@ from rms_ml_push.errors import ConfigError
 if TYPE_CHECKING:
     from rms_ml_push.jobs.runtime import ComputeFn
 
-# name -> module with a ``compute(settings, request, run_id) -> JobResult``
+# name -> module with a ``compute(settings, request, run_id) -> JobResult``. Order matters
+# where runs share a slot: demand first, since kitchen and inventory read its forecasts.
 _MODULES: dict[str, str] = {
     "demand": "rms_ml_push.jobs.demand",
+    "inventory": "rms_ml_push.jobs.inventory",
     "pricing": "rms_ml_push.jobs.pricing",
 }
 
