@@ -108,7 +108,7 @@ def test_run_emits_valid_recommendations_for_every_item(
     settings = _settings(monkeypatch, demo_movements)
     report = run_job(settings, store, JobRequest("inventory", AS_OF))
     assert report.status == "succeeded", report.detail
-    assert report.summary["demand_forecast"] == {"1": "unavailable", "2": "unavailable"}
+    assert report.summary["demand_forecast"] == {"1": "computed", "2": "computed"}
     assert report.summary["movements"] is True
     bodies = _bodies(store, EVENT)
     validator = _validator(EVENT)
@@ -190,7 +190,7 @@ def test_stored_demand_forecast_feeds_recipe_items(
     assert stored.status == "succeeded"
     report = run_job(settings, store, JobRequest("inventory", AS_OF))
     assert report.status == "succeeded", report.detail
-    assert report.summary["demand_forecast"] == {"1": "stored", "2": "unavailable"}
+    assert report.summary["demand_forecast"] == {"1": "stored", "2": "computed"}
     assert report.summary["movements"] is False
     expected = _recipe_use(demo_plain, 2.0)
     items = _items_by_restaurant(_bodies(store, EVENT))
