@@ -21,7 +21,7 @@ from rms_ml_push.config import Settings
 from rms_ml_push.errors import FitError, ModelNotFoundError
 from rms_ml_push.features.customer_orders import customer_transactions, in_scope
 from rms_ml_push.features.quality import clean_customers, clean_orders
-from rms_ml_push.jobs.common import JobResources, open_resources
+from rms_ml_push.jobs.common import JobResources, model_trained_event, open_resources
 from rms_ml_push.jobs.customers_output import MODEL_NAME, CustomerData, Outcome, publish
 from rms_ml_push.jobs.runtime import JobRequest, JobResult
 from rms_ml_push.logs import get_logger
@@ -159,7 +159,17 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
         scores, saved = fit_and_save(resources, data, request, run_id, config)
         base = base_frame(data.transactions, as_of, config)
         base = base.loc[in_scope(base["restaurant_id"], request.restaurants)]
-        if base.empty:
-            return JobResult(quality=quality, summary={"customers_scored": 0})
+        if base.empty:  # a filter whose restaurants have no customer with an order yet
+            now = resources.clock.now()
+            trained = (
+                [] if saved is None else [model_trained_event(saved, settings=settings, now=now)]
+            )
+            return JobResult(
+                events=trained,
+                quality=quality,
+                summary={"customers_scored": 0},
+                model_name=MODEL_NAME,
+                model_version=None if saved is None else str(saved.version),
+            )
         frame, chain = predict(resources.registry, base, data.transactions, as_of, config)
         return publish(resources, request, data, Outcome(frame, chain, scores, saved))
