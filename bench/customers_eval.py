@@ -3,6 +3,7 @@
     .venv/bin/python bench/customers_eval.py                  # simulated + CDNOW
     .venv/bin/python bench/customers_eval.py --source cdnow
     .venv/bin/python bench/customers_eval.py --csv tx.csv --as-of 2025-01-01T00:00Z
+    .venv/bin/python bench/customers_eval.py --source demo     # demo RMS, 3 x 730 days
 
 Sources:
 - ``sim``: BG/NBD + Gamma-Gamma customers (the models' own assumptions);
@@ -11,6 +12,10 @@ Sources:
 - ``cdnow``: the CDNOW master log (23,570 customers, Jan 1997 - Jun 1998) that the
   ``lifetimes`` package ships as data; install it into the venv only for this bench
   (``.venv/bin/pip install --no-deps lifetimes``); skipped when absent;
+- ``demo``: a demo RMS database (``rms_ml_push.demo``; generated into ``--demo-db`` when
+  absent: 3 restaurants x 730 days by default) read through the customers job's OWN
+  extract + clean path (``jobs.customers.extract``: RmsReader, ``features.quality``,
+  ``features.customer_orders``) at each ``as_of``, so the figures are the job's;
 - ``--csv PATH``: any transactions log with columns ``customer_id, restaurant_id, ts,
   amount`` (e.g. the demo RMS's completed orders), evaluated at each ``--as-of``.
 """
@@ -21,16 +26,69 @@ import argparse
 import importlib.util
 import json
 import sys
+import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from rms_ml_push.config import load_settings
+from rms_ml_push.demo.generator import generate_demo
+from rms_ml_push.demo.params import DemoConfig
+from rms_ml_push.demo.target import demo_engine
+from rms_ml_push.jobs.common import open_resources
+from rms_ml_push.jobs.customers import extract
+from rms_ml_push.jobs.runtime import JobRequest
 from rms_ml_push.models.customers import CustomerModelConfig, EvaluationReport, evaluate
 from rms_ml_push.models.customers.simulate import SimulationSpec, simulate_transactions
 
 SIM_START = pd.Timestamp("2023-01-01", tz="UTC")
 CDNOW_AS_OF = ("1998-01-01", "1998-04-01", "1998-07-01")
+DEMO_END = date(2026, 6, 30)
+DEMO_DB = Path("var/bench/customers_demo.sqlite3")
+# as_of = the morning after the demo's last day, and one and two horizons earlier.
+DEMO_AS_OF_BACK_DAYS = (0, 91, 182)
+
+
+def _demo_db(args: argparse.Namespace) -> Path:
+    path = Path(args.demo_db)
+    if path.exists():
+        return path
+    config = DemoConfig(
+        end=DEMO_END, restaurants=args.demo_restaurants, days=args.demo_days, seed=42
+    )
+    print(f"generating {config.restaurants} x {config.days} days into {path}", file=sys.stderr)
+    engine = demo_engine(f"sqlite:///{path}")
+    try:
+        generate_demo(engine, config)
+    finally:
+        engine.dispose()
+    return path
+
+
+def _demo_transactions(path: Path, as_of: pd.Timestamp, scratch: Path) -> pd.DataFrame:
+    """Transactions exactly as the job builds them at ``as_of`` (quality counts printed)."""
+    settings = load_settings(
+        rms_url=f"sqlite:///{path}",
+        store_url=f"sqlite:///{scratch / 'store.sqlite3'}",
+        model_dir=scratch / "models",
+    )
+    with open_resources(settings) as resources:
+        data = extract(resources, JobRequest("customers", as_of.to_pydatetime()))
+    print(f"demo as_of={as_of.isoformat()} quality: {data.quality.counts()}", file=sys.stderr)
+    return data.transactions
+
+
+def _demo(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame, list[pd.Timestamp]]]:
+    path = _demo_db(args)
+    last = pd.Timestamp(DEMO_END, tz="UTC") + pd.Timedelta(days=1, hours=6)
+    out = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for back in DEMO_AS_OF_BACK_DAYS:
+            as_of = last - pd.Timedelta(days=back)
+            out.append(("demo", _demo_transactions(path, as_of, Path(scratch)), [as_of]))
+    return out
 
 
 def _cdnow() -> pd.DataFrame | None:
@@ -72,6 +130,8 @@ def datasets(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame, list[pd.
             dropout = "continuous" if source == "sim-continuous" else "after_purchase"
             spec = SimulationSpec(n_customers=args.n_customers, dropout=dropout)
             out.append((source, simulate_transactions(spec, SIM_START, seed=1), sim_as_of))
+        elif source == "demo":
+            out.extend(_demo(args))
         elif source == "cdnow":
             tx = _cdnow()
             if tx is None:
@@ -114,8 +174,11 @@ def main() -> int:
         "--source",
         nargs="+",
         default=["sim", "sim-continuous", "cdnow"],
-        choices=["sim", "sim-continuous", "cdnow"],
+        choices=["sim", "sim-continuous", "cdnow", "demo"],
     )
+    parser.add_argument("--demo-db", default=str(DEMO_DB), help="demo RMS SQLite file")
+    parser.add_argument("--demo-restaurants", type=int, default=3)
+    parser.add_argument("--demo-days", type=int, default=730)
     parser.add_argument("--csv", help="transactions CSV: customer_id,restaurant_id,ts,amount")
     parser.add_argument("--as-of", action="append", default=[], help="ISO instant (repeat)")
     parser.add_argument("--n-customers", type=int, default=20_000)

@@ -116,6 +116,20 @@ CUSTOMER = obj(
         "next_order_expected_by": {"anyOf": [LOCAL_DATE, {"type": "null"}]},
     }
 )
+CHURN_SCORES = {"type": "object", "additionalProperties": NUM}
+CUSTOMER_METRICS = obj(
+    {"churn_model": {"type": "string"}, "backtest": {"type": "boolean"}},
+    {
+        "auc": NUM,
+        "brier": NUM,
+        "log_loss": NUM,
+        "holdout_cutoff": {"type": "string"},
+        "n_holdout": {"type": "integer", "minimum": 0},
+        "holdout_churn_rate": NUM_OR_NULL,
+        "spend_total_relative_error": NUM_OR_NULL,
+        "baselines": {"type": "object", "additionalProperties": CHURN_SCORES},
+    },
+)
 INVENTORY = obj(
     {
         "inventory_item_id": INT_ID,
@@ -173,7 +187,10 @@ DATA: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "customer.scores.updated": (
         "Churn, value and segment per customer, by id only (no PII).",
-        obj({**PREDICTION_COMMON, "customers": array(CUSTOMER)}),
+        obj(
+            {**PREDICTION_COMMON, "customers": array(CUSTOMER)},
+            {"metrics": CUSTOMER_METRICS},
+        ),
     ),
     "inventory.recommendations.updated": (
         "Stock-out horizon and reorder suggestion per inventory item.",
@@ -364,6 +381,28 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "customer.scores.updated": {
         **_common(None),
+        "model": {
+            "name": "customer_analytics",
+            "version": "1.3.2",
+            "trained_at": "2026-11-28T05:58:40Z",
+            "source": "model",
+        },
+        "metrics": {
+            "churn_model": "bgnbd_isotonic",
+            "backtest": True,
+            "auc": 0.81,
+            "brier": 0.162,
+            "log_loss": 0.49,
+            "holdout_cutoff": "2026-08-30T06:00:00+00:00",
+            "n_holdout": 5210,
+            "holdout_churn_rate": 0.58,
+            "spend_total_relative_error": -0.04,
+            "baselines": {
+                "recency_rule": {"auc": 0.74, "brier": 0.27, "log_loss": 9.1},
+                "recency_isotonic": {"auc": 0.77, "brier": 0.18, "log_loss": 0.54},
+                "rfm": {"auc": 0.78, "brier": 0.176, "log_loss": 0.53},
+            },
+        },
         "customers": [
             {
                 "customer_id": 981,

@@ -47,18 +47,59 @@ class CutoffFrame:
     has_labels: bool
 
 
-def _spend_per_occasion(
-    summary: pd.DataFrame,
-) -> tuple[gammagamma.GammaGammaParams | None, np.ndarray]:
+def _fit_gamma_gamma(summary: pd.DataFrame) -> gammagamma.GammaGammaParams | None:
     try:
-        params = gammagamma.fit(summary["frequency"], summary["monetary_value"])
+        return gammagamma.fit(summary["frequency"], summary["monetary_value"])
     except FitError:
-        # Too few repeat customers for Gamma-Gamma: everyone's own mean spend stands in.
-        return None, summary["mean_spend"].to_numpy(dtype=np.float64)
-    values = gammagamma.expected_spend_per_occasion(
-        params, summary["frequency"], summary["monetary_value"]
+        # Too few repeat customers for Gamma-Gamma: model_columns uses own mean spend.
+        return None
+
+
+def base_frame(
+    transactions: pd.DataFrame, cutoff: datetime | pd.Timestamp, config: CustomerModelConfig
+) -> pd.DataFrame:
+    """Summary and RFM scores of every customer with an order before ``cutoff``.
+
+    FitError when there is none.
+    """
+    stamp = pd.Timestamp(cutoff).tz_convert("UTC")
+    summary = summarise(transactions, stamp, time_unit_days=config.time_unit_days)
+    if summary.empty:
+        raise FitError(f"no customer has an order before {stamp.isoformat()}")
+    return summary.join(rfm_scores(summary))
+
+
+def model_columns(
+    base: pd.DataFrame,
+    params: bgnbd.BgNbdParams,
+    gg_params: gammagamma.GammaGammaParams | None,
+    config: CustomerModelConfig,
+) -> pd.DataFrame:
+    """``base`` plus the outputs of fitted (or loaded) BG/NBD and Gamma-Gamma parameters:
+    p_alive, churn_bgnbd, expected_purchases, expected_spend_per_occasion,
+    expected_value, next_order_days, recency_over_gap."""
+    data = base.copy()
+    x, t_x, big_t = data["frequency"], data["t_x"], data["T"]
+    horizon = config.horizon_days / config.time_unit_days
+    data["p_alive"] = bgnbd.p_alive(params, x, t_x, big_t)
+    data["churn_bgnbd"] = np.clip(bgnbd.p_no_purchase(params, horizon, x, t_x, big_t), 0.0, 1.0)
+    data["expected_purchases"] = bgnbd.expected_purchases(params, horizon, x, t_x, big_t)
+    if gg_params is None:
+        # No Gamma-Gamma fit: everyone's own mean spend stands in.
+        per_occasion = data["mean_spend"].to_numpy(dtype=np.float64)
+    else:
+        per_occasion = gammagamma.expected_spend_per_occasion(
+            gg_params, data["frequency"], data["monetary_value"]
+        )
+    data["expected_spend_per_occasion"] = per_occasion
+    data["expected_value"] = data["expected_purchases"] * per_occasion
+    wait = (
+        bgnbd.time_to_next_purchase(params, x, t_x, big_t, quantile=config.next_order_quantile)
+        * config.time_unit_days
     )
-    return params, values
+    data["next_order_days"] = np.where(wait <= config.next_order_max_days, wait, np.nan)
+    data["recency_over_gap"] = data["recency_days"] / data["mean_gap_days"]
+    return data
 
 
 def build_frame(
@@ -71,27 +112,16 @@ def build_frame(
     """Summarise, score RFM, fit BG/NBD and Gamma-Gamma at ``cutoff``; add labels
     ``churned`` (no order in ``[cutoff, cutoff + horizon)``) and ``future_spend``."""
     stamp = pd.Timestamp(cutoff).tz_convert("UTC")
-    summary = summarise(transactions, stamp, time_unit_days=config.time_unit_days)
-    if summary.empty:
-        raise FitError(f"no customer has an order before {stamp.isoformat()}")
-    data = summary.join(rfm_scores(summary))
-    x, t_x, big_t = data["frequency"], data["t_x"], data["T"]
+    base = base_frame(transactions, stamp, config)
     params = bgnbd.fit(
-        x, t_x, big_t, time_unit_days=config.time_unit_days, penalizer=config.bgnbd_penalizer
+        base["frequency"],
+        base["t_x"],
+        base["T"],
+        time_unit_days=config.time_unit_days,
+        penalizer=config.bgnbd_penalizer,
     )
-    horizon = config.horizon_days / config.time_unit_days
-    data["p_alive"] = bgnbd.p_alive(params, x, t_x, big_t)
-    data["churn_bgnbd"] = np.clip(bgnbd.p_no_purchase(params, horizon, x, t_x, big_t), 0.0, 1.0)
-    data["expected_purchases"] = bgnbd.expected_purchases(params, horizon, x, t_x, big_t)
-    gg_params, per_occasion = _spend_per_occasion(data)
-    data["expected_spend_per_occasion"] = per_occasion
-    data["expected_value"] = data["expected_purchases"] * per_occasion
-    wait = (
-        bgnbd.time_to_next_purchase(params, x, t_x, big_t, quantile=config.next_order_quantile)
-        * config.time_unit_days
-    )
-    data["next_order_days"] = np.where(wait <= config.next_order_max_days, wait, np.nan)
-    data["recency_over_gap"] = data["recency_days"] / data["mean_gap_days"]
+    gg_params = _fit_gamma_gamma(base)
+    data = model_columns(base, params, gg_params, config)
     if with_labels:
         future = future_activity(transactions, stamp, config.horizon_days).reindex(data.index)
         data["future_spend"] = future["spend"].fillna(0.0)

@@ -33,8 +33,19 @@ def build_customer_rows(
     timezones: Mapping[int, str] | None = None,
 ) -> dict[int | None, list[CustomerRow]]:
     """Contract rows per home restaurant (``None`` = chain-wide), sorted by customer id."""
+    return rows_by_restaurant(scores.customers, timezones=timezones)
+
+
+def rows_by_restaurant(
+    frame: pd.DataFrame,
+    *,
+    timezones: Mapping[int, str] | None = None,
+) -> dict[int | None, list[CustomerRow]]:
+    """Contract rows per home restaurant from a frame indexed by ``customer_id`` with
+    ``restaurant_id`` (NA = chain-wide), ``churn_probability``, ``expected_value_90d``,
+    ``rfm_segment`` and ``next_order_expected_by`` (UTC timestamps, NaT = null)."""
     zones = dict(timezones or {})
-    frame = scores.customers.sort_index()
+    frame = frame.sort_index()
     grouped: dict[int | None, list[CustomerRow]] = {}
     home = frame["restaurant_id"]
     keys: list[int | None] = [None if pd.isna(v) else int(v) for v in home.unique()]
@@ -82,9 +93,12 @@ def registry_metrics(scores: CustomerScores) -> dict[str, Any]:
     report = scores.report
     if report is None:
         return out
-    chosen = report.churn[report.chosen_churn_model]
+    # The model in use: the backtest's choice on a full run, the registry's on a plain one.
+    used = scores.churn_model if scores.churn_model in report.churn else report.chosen_churn_model
+    chosen = report.churn[used]
     out.update(
         {
+            "backtest_churn_model": report.chosen_churn_model,
             "brier": _finite(chosen["brier"]),
             "auc": _finite(chosen["auc"]),
             "holdout_cutoff": report.holdout_cutoff.isoformat(),
@@ -96,7 +110,7 @@ def registry_metrics(scores: CustomerScores) -> dict[str, Any]:
         }
     )
     for name, metrics in report.churn.items():
-        if name == report.chosen_churn_model:
+        if name == used:
             continue
         # Naive rules are baselines; the other model candidates are alternatives.
         kind = "baseline" if name in BASELINES else "candidate"
