@@ -34,8 +34,10 @@ from rms_ml_push.store.engine import Store
 BUSY_S = 60.0
 
 
-def _deps(settings: Settings, store: Store, metrics: Metrics, clock: Clock) -> ServiceDeps:
-    real = build_deps(settings, store, metrics, clock)
+def _deps(
+    settings: Settings, store: Store, metrics: Metrics, clock: Clock, instance: str
+) -> ServiceDeps:
+    real = build_deps(settings, store, metrics, clock, instance)
     runner = functools.partial(fake_jobs.busy_job, BUSY_S)
     return ServiceDeps(**{**real.__dict__, "job_runner": runner})
 

@@ -96,6 +96,36 @@ def _parse(text: str, tz: str = "UTC") -> list:
             utc(2024, 6, 12, 9, 40),
             utc(2024, 6, 13, 8, 0),
         ),
+        # six fields: seconds first (tests and demos)
+        (
+            "*/5 * * * * *",
+            UTC,
+            utc(2024, 6, 12, 12, 0, 7),
+            utc(2024, 6, 12, 12, 0, 5),
+            utc(2024, 6, 12, 12, 0, 10),
+        ),
+        (
+            "30 0 6 * * *",
+            UTC,
+            utc(2024, 6, 12, 12),
+            utc(2024, 6, 12, 6, 0, 30),
+            utc(2024, 6, 13, 6, 0, 30),
+        ),
+        # seconds across midnight and inside the Berlin spring gap (02:30:15 -> 01:30:15 UTC)
+        (
+            "*/20 * * * * *",
+            UTC,
+            utc(2024, 6, 12, 23, 59, 59),
+            utc(2024, 6, 12, 23, 59, 40),
+            utc(2024, 6, 13),
+        ),
+        (
+            "15 30 2 * * *",
+            BERLIN,
+            utc(2024, 3, 31, 1),
+            utc(2024, 3, 30, 1, 30, 15),
+            utc(2024, 3, 31, 1, 30, 15),
+        ),
     ],
 )
 def test_previous_and_next_slot(expr, tz, now, previous, following) -> None:
@@ -129,6 +159,8 @@ def test_daily_slots_across_fall_back_are_one_per_day() -> None:
         "0 6 0 * *",
         "5-1 6 * * *",
         "0 6 * * mon/0",
+        "60 0 6 * * *",
+        "0 0 0 6 * * *",
     ],
 )
 def test_bad_cron_is_rejected(expr: str) -> None:

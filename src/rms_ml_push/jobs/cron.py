@@ -1,7 +1,9 @@
 """Cron expressions with day names, and their slots in a time zone: pure functions.
 
 Five fields, ``minute hour day-of-month month day-of-week``, each ``*``, a value, a range
-``a-b``, a step ``*/n`` or ``a-b/n``, or a comma list of those. Months take numbers or
+``a-b``, a step ``*/n`` or ``a-b/n``, or a comma list of those. A sixth field in FRONT,
+``second``, is accepted (as in APScheduler and Quartz) so that tests and demos can run
+slots seconds apart; production schedules use five fields. Months take numbers or
 names (``jan``-``dec``); the day of week takes NAMES ONLY (``mon``-``sun``): numeric days
 mean Sunday in Vixie cron but Monday in APScheduler 3 (``design.md``, pitfalls), so we
 refuse them rather than guess.
@@ -25,6 +27,7 @@ from zoneinfo import ZoneInfo
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 _SEARCH_DAYS = 366 * 8 + 2  # long enough for "29 feb" across a century leap-year gap
+_DST_SLACK = timedelta(hours=3)
 
 
 class CronError(ValueError):
@@ -41,6 +44,7 @@ class Cron:
     days: frozenset[int]
     months: frozenset[int]
     weekdays: frozenset[int]  # 0 = Monday, as date.weekday()
+    seconds: tuple[int, ...] = (0,)
 
     def matches_day(self, day: date) -> bool:
         """True when the cron fires at some time of this local calendar day."""
@@ -48,10 +52,13 @@ class Cron:
 
 
 def parse_cron(text: str) -> Cron:
-    """Parse a five-field cron expression; raises CronError naming the bad field."""
+    """Parse a five-field (or six, seconds first) cron expression; CronError names the field."""
     fields = text.split()
-    if len(fields) != 5:
-        raise CronError(f"cron {text!r}: expected 5 fields (min hour day month weekday)")
+    if len(fields) not in (5, 6):
+        raise CronError(
+            f"cron {text!r}: expected 5 fields (min hour day month weekday) or 6 with seconds first"
+        )
+    second = fields.pop(0) if len(fields) == 6 else "0"
     minute, hour, day, month, weekday = fields
     if re.search(r"\d", weekday):
         raise CronError(
@@ -65,6 +72,7 @@ def parse_cron(text: str) -> Cron:
         days=frozenset(_field(day, 1, 31, (), what="day of month", text=text)),
         months=frozenset(_field(month, 1, 12, _MONTHS, what="month", text=text)),
         weekdays=frozenset(_field(weekday, 0, 6, _DAYS, what="day of week", text=text)),
+        seconds=tuple(sorted(_field(second, 0, 59, (), what="second", text=text))),
     )
 
 
@@ -111,12 +119,27 @@ def day_slots(cron: Cron, day: date, tz: ZoneInfo) -> list[datetime]:
     """The UTC instants at which ``cron`` fires on local ``day`` in ``tz``, sorted, unique."""
     if not cron.matches_day(day):
         return []
-    instants = {
+    minutes = {
         _resolve(datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz))
         for hour in cron.hours
         for minute in cron.minutes
     }
-    return sorted(instants)
+    # Offsets change on whole minutes, so a second within a minute shifts with its minute.
+    if cron.seconds == (0,):
+        return sorted(minutes)
+    return sorted({m + timedelta(seconds=s) for m in minutes for s in cron.seconds})
+
+
+def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """Instants that every slot of local ``day`` lies strictly between.
+
+    A wall time resolves at most a DST shift (< 3 h anywhere) away from the day's
+    midnights, so a day can be skipped without resolving each of its slots.
+    """
+    start = _resolve(datetime(day.year, day.month, day.day, tzinfo=tz))
+    nxt = day + timedelta(days=1)
+    end = _resolve(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz))
+    return start - _DST_SLACK, end + _DST_SLACK
 
 
 def _resolve(wall: datetime) -> datetime:
@@ -129,9 +152,10 @@ def next_slot(cron: Cron, tz: ZoneInfo, after: datetime) -> datetime | None:
     """The first slot strictly after ``after`` (aware), or None if none within 8 years."""
     day = after.astimezone(tz).date() - timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        for instant in day_slots(cron, day, tz):
-            if instant > after:
-                return instant
+        if cron.matches_day(day) and _day_bounds(day, tz)[1] > after:
+            for instant in day_slots(cron, day, tz):
+                if instant > after:
+                    return instant
         day += timedelta(days=1)
     return None
 
@@ -140,9 +164,10 @@ def previous_slot(cron: Cron, tz: ZoneInfo, at: datetime) -> datetime | None:
     """The latest slot at or before ``at`` (aware), or None if none within 8 years."""
     day = at.astimezone(tz).date() + timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        for instant in reversed(day_slots(cron, day, tz)):
-            if instant <= at:
-                return instant
+        if cron.matches_day(day) and _day_bounds(day, tz)[0] <= at:
+            for instant in reversed(day_slots(cron, day, tz)):
+                if instant <= at:
+                    return instant
         day -= timedelta(days=1)
     return None
 

@@ -131,7 +131,7 @@ class JobLauncher:
             return  # already settled by stop()
         error = None if future.cancelled() else future.exception()
         result: Mapping[str, Any] | None = None if error is not None else future.result()
-        status = "failed" if error is not None else "succeeded"
+        status = _status(result, error)
         self._metrics.job_run_finished(req.job, status, duration_s)
         extra = (
             {"error": str(error), "error_type": type(error).__name__}
@@ -201,6 +201,13 @@ class JobLauncher:
             )
         finally:
             clear_context(tokens)
+
+
+def _status(result: Mapping[str, Any] | None, error: BaseException | None) -> str:
+    """failed on an exception; else the runner's own verdict (failed, skipped, succeeded)."""
+    if error is not None:
+        return "failed"
+    return str((result or {}).get("status") or "succeeded")
 
 
 def _broken(future: Future[Any]) -> bool:
