@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from rms_ml_push.clock import SystemClock, utc_iso
 from rms_ml_push.config import Settings
@@ -36,7 +37,13 @@ def _ping_rms(settings: Settings) -> None:
 
 
 def predict(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
-    """Ping the RMS, optionally hold (``SVC_TEST_HOLD_S``), emit ``SVC_TEST_EVENTS`` events."""
+    """Ping the RMS, optionally hold (``SVC_TEST_HOLD_S``), emit ``SVC_TEST_EVENTS`` events.
+
+    With ``SVC_TEST_PID_DIR`` set, first writes ``<dir>/<run_id>`` with the worker's pid.
+    """
+    pid_dir = os.environ.get("SVC_TEST_PID_DIR")
+    if pid_dir:
+        Path(pid_dir, run_id).write_text(str(os.getpid()))
     _ping_rms(settings)
     hold_s = float(os.environ.get("SVC_TEST_HOLD_S", "0"))
     if hold_s:
