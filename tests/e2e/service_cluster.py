@@ -31,6 +31,7 @@ from tests.integration.delivery_kit import SECRET
 from tests.integration.webhook_servers import free_port, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
+LEASE_TTL_S, LEASE_RENEW_S = 2.5, 0.5
 
 
 @dataclass
@@ -140,8 +141,8 @@ def service_env(
         RMS_ML_WEBHOOK_URL=webhook_url,
         RMS_ML_WEBHOOK_SECRET=SECRET,
         RMS_ML_LOG_FORMAT="json",
-        RMS_ML_SERVICE__LEASE_TTL_S="2",
-        RMS_ML_SERVICE__LEASE_RENEW_S="0.5",
+        RMS_ML_SERVICE__LEASE_TTL_S=str(LEASE_TTL_S),
+        RMS_ML_SERVICE__LEASE_RENEW_S=str(LEASE_RENEW_S),
         RMS_ML_SERVICE__STOP_TIMEOUT_S="6",
         RMS_ML_SERVICE__READY_CHECK_TIMEOUT_S="1",
         RMS_ML_HTTP__READY_CACHE_S="0.2",

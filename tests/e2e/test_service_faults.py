@@ -1,8 +1,10 @@
 """Issue 6 "Faults": several ``run`` processes on one PostgreSQL store, kills, RMS outage.
 
-Slots are 3 s apart (a six-field cron in a test schedule file); leases expire after 2 s
-and renew every 0.5 s, so a dead leader's successor is elected before the next slot is
-missed by more than one (which catch-up then runs). Waits poll with generous safety
+Slots are 3 or 4 s apart (a six-field cron in a test schedule file); leases expire after
+2.5 s and renew every 0.5 s, so a dead leader's successor is elected before the slot after
+the next one (a slot missed meanwhile is run by catch-up). On a busy machine renewals can
+be late and leadership may move between live instances: run records keep every slot
+once all the same, which is what these tests check. Waits poll with generous safety
 limits; nothing asserts on speed except the lease bound, which is the contract itself.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +25,7 @@ from rms_ml_push.config import load_settings
 from rms_ml_push.store.engine import Store
 from rms_ml_push.store.migrate import migrate
 from tests.e2e.service_cluster import (
+    LEASE_RENEW_S,
     Cluster,
     Instance,
     TcpRelay,
@@ -38,7 +42,6 @@ pytestmark = [pytest.mark.pg, pytest.mark.slow]
 SLOT_S = 3
 EVERY_3_S = f'[[entries]]\njob = "demand"\ncron = "*/{SLOT_S} * * * * *"\n'
 STOP_WAIT_S = 15  # stop bound 6 s plus process exit, on a busy machine
-TTL_S, RENEW_S = 2.0, 0.5
 
 
 @pytest.fixture
@@ -91,9 +94,19 @@ def _assert_slots_once_and_contiguous(rows: list[dict[str, Any]]) -> None:
 
 
 def _stop_all(*instances: Instance) -> None:
+    for inst in instances:  # all at once, then wait for each
+        inst.proc.send_signal(signal.SIGTERM)
     for inst in instances:
         assert inst.terminate(STOP_WAIT_S) == 0, inst.stderr_text()[-3000:]
         assert "Traceback" not in inst.stderr_text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _owner_instance(cluster: Cluster, owner: str) -> Instance:
@@ -114,7 +127,7 @@ def test_two_instances_run_every_slot_exactly_once(
     try:
         a, b = cluster.start("a"), cluster.start("b")
         cluster.wait_healthy(a, b)
-        assert wait_until(lambda: len(_succeeded(store)) >= 5, 60)
+        assert wait_until(lambda: len(_succeeded(store)) >= 4, 60)
         _stop_all(a, b)
     finally:
         cluster.close()
@@ -137,13 +150,18 @@ def test_sigkill_of_the_leader_hands_over_within_the_lease_bound(
     relay: TcpRelay,
     receiver: ScriptedServer,
 ) -> None:
-    """Three instances; SIGKILL the leader: a survivor leads within the bound, slots stay once,
-    and every message (also those the dead one had leased) is delivered by the survivors."""
-    cluster = _cluster(tmp_path, pg_url, pg_schema_url, relay, receiver)
+    """Three instances; SIGKILL the leader: a survivor leads within the bound, the next slot
+    runs once, and every message (also those the dead one had leased) is delivered."""
+    slot_s = 4  # > lease bound + renewal: the next slot after the kill must not be missed
+    schedule = f'[[entries]]\njob = "demand"\ncron = "*/{slot_s} * * * * *"\n'
+    cluster = _cluster(tmp_path, pg_url, pg_schema_url, relay, receiver, schedule)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    cluster.env["SVC_TEST_PID_DIR"] = str(pids)
     try:
         trio = [cluster.start(name) for name in ("a", "b", "c")]
         cluster.wait_healthy(*trio)
-        assert wait_until(lambda: len(_succeeded(store)) >= 2, 60)
+        assert wait_until(lambda: len(_succeeded(store)) >= 1, 60)
         done = len(_succeeded(store))
         assert wait_until(lambda: len(_succeeded(store)) > done, 20)  # a run just finished
         old = leader_row(store)
@@ -157,11 +175,16 @@ def test_sigkill_of_the_leader_hands_over_within_the_lease_bound(
         new = leader_row(store)
         assert new is not None
         assert new["epoch"] == final_old["epoch"] + 1
-        # Elected at the follower's first renewal after expiry (+ scheduling slack).
-        assert new["acquired_at"] - final_old["expires_at"] < timedelta(seconds=RENEW_S + 1.5)
+        # Elected at a follower's first renewal after expiry (+ slack for a busy machine).
+        assert new["acquired_at"] - final_old["expires_at"] < timedelta(seconds=LEASE_RENEW_S + 2)
         survivors = [i for i in trio if i is not victim]
-        after = len(_succeeded(store))
-        assert wait_until(lambda: len(_succeeded(store)) >= after + 3, 40)
+        # The dead leader's training worker does not linger as an orphan.
+        victim_runs = [r["id"] for r in runs(store) if r["instance"] == old["owner"]]
+        orphans = {int((pids / run_id).read_text()) for run_id in victim_runs}
+        assert wait_until(lambda: not any(_alive(pid) for pid in orphans), 10)
+        assert wait_until(
+            lambda: len([r for r in _succeeded(store) if r["as_of"] > killed_at]) >= 2, 40
+        )
         wanted = {m["id"] for m in message_rows(store)}
         assert wait_until(
             lambda: all(
@@ -172,11 +195,22 @@ def test_sigkill_of_the_leader_hands_over_within_the_lease_bound(
         _stop_all(*survivors)
     finally:
         cluster.close()
-    _assert_slots_once_and_contiguous(runs(store))
+    rows = runs(store)
+    assert len({r["as_of"] for r in rows}) == len(rows), "a slot was started twice"
+    # Before the kill every run ended, except at most one the dead leader was running.
+    cut_short = [r for r in rows if r["status"] != "succeeded"]
+    assert len(cut_short) <= 1
+    assert all(r["instance"] == old["owner"] and r["as_of"] < killed_at for r in cut_short)
+    # After it: the next slot and every one since ran once, on a survivor.
+    later = [r for r in rows if r["as_of"] > killed_at]
+    next_slot = killed_at.replace(microsecond=0) + timedelta(seconds=1)
+    while next_slot.second % slot_s:
+        next_slot += timedelta(seconds=1)
+    assert later[0]["as_of"] == next_slot
+    gaps = {(b["as_of"] - a["as_of"]).total_seconds() for a, b in itertools.pairwise(later)}
+    assert gaps == {float(slot_s)}
+    assert not [r for r in later if f"-{victim.proc.pid}-" in r["instance"]]
     assert wanted <= set(receiver.ids())
-    late = [r for r in runs(store) if r["started_at"] > killed_at]
-    assert late
-    assert {r["instance"] for r in late} <= {new["owner"]}
 
 
 def test_rms_outage_fails_the_run_ready_names_rms_next_slot_retries(

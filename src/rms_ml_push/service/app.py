@@ -192,6 +192,10 @@ class Service:
         self.scheduler.stop()
 
     def _submit(self, entry: ScheduleEntry, as_of: datetime, trigger: str) -> JobRequest | None:
+        if self._stopping.is_set():
+            # A firing already handed to APScheduler's executor when the stop began: the
+            # lease is being released, so this slot belongs to the next leader.
+            return None
         return self.launcher.submit(
             job=entry.job,
             as_of=as_of,

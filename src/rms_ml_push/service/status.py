@@ -17,7 +17,6 @@ from rms_ml_push.delivery.admin import endpoint_rows
 from rms_ml_push.metrics import Metrics
 from rms_ml_push.store import messages
 from rms_ml_push.store.engine import Store
-from rms_ml_push.store.registry_admin import RegistryAdmin
 from rms_ml_push.store.runs import JobRuns, RunRecord
 
 # How many recent runs are searched for a model's latest fallback counts.
@@ -58,6 +57,9 @@ def models_section(
     store: Store, settings: Settings, clock: Clock, runs: JobRuns
 ) -> list[dict[str, Any]]:
     """Per model: latest version, when promoted, key metrics, fallback counts of its last run."""
+    # Lazily: the registry pulls in joblib, which start-up does not otherwise need.
+    from rms_ml_push.store.registry_admin import RegistryAdmin  # noqa: PLC0415
+
     registry = RegistryAdmin(store, settings.model_dir, settings.models, clock)
     recent = [r for r in runs.list_runs(limit=_RECENT_RUNS) if r.status == "succeeded"]
     section = []
