@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = date.weekday()
 _SEARCH_DAYS = 366 * 8 + 2  # long enough for "29 feb" across a century leap-year gap
-_DST_SLACK = timedelta(hours=3)
 
 
 class CronError(ValueError):
@@ -130,16 +129,54 @@ def day_slots(cron: Cron, day: date, tz: ZoneInfo) -> list[datetime]:
     return sorted({m + timedelta(seconds=s) for m in minutes for s in cron.seconds})
 
 
-def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """Instants that every slot of local ``day`` lies strictly between.
-
-    A wall time resolves at most a DST shift (< 3 h anywhere) away from the day's
-    midnights, so a day can be skipped without resolving each of its slots.
-    """
-    start = _resolve(datetime(day.year, day.month, day.day, tzinfo=tz))
+def _fixed_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset if it is the same all through local ``day`` (no DST change)."""
     nxt = day + timedelta(days=1)
-    end = _resolve(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz))
-    return start - _DST_SLACK, end + _DST_SLACK
+    first = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+    last = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).utcoffset()
+    return first if first == last else None
+
+
+def _first_after(cron: Cron, day: date, tz: ZoneInfo, after: datetime) -> datetime | None:
+    """The day's first slot after ``after``; walks the fields in order on a fixed-offset day.
+
+    Most days have one offset, so slots grow with wall time and the walk can stop at the
+    first hit instead of resolving every slot of the day (86,400 with a seconds field).
+    """
+    offset = _fixed_offset(day, tz)
+    if offset is None:
+        return next((i for i in day_slots(cron, day, tz) if i > after), None)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    for hour in cron.hours:
+        if midnight + timedelta(hours=hour + 1) <= after:
+            continue
+        for minute in cron.minutes:
+            start = midnight + timedelta(hours=hour, minutes=minute)
+            if start + timedelta(minutes=1) <= after:
+                continue
+            for second in cron.seconds:
+                if (instant := start + timedelta(seconds=second)) > after:
+                    return instant
+    return None
+
+
+def _last_at_or_before(cron: Cron, day: date, tz: ZoneInfo, at: datetime) -> datetime | None:
+    """The day's last slot at or before ``at``; the reverse walk of :func:`_first_after`."""
+    offset = _fixed_offset(day, tz)
+    if offset is None:
+        return next((i for i in reversed(day_slots(cron, day, tz)) if i <= at), None)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    for hour in reversed(cron.hours):
+        if midnight + timedelta(hours=hour) > at:
+            continue
+        for minute in reversed(cron.minutes):
+            start = midnight + timedelta(hours=hour, minutes=minute)
+            if start > at:
+                continue
+            for second in reversed(cron.seconds):
+                if (instant := start + timedelta(seconds=second)) <= at:
+                    return instant
+    return None
 
 
 def _resolve(wall: datetime) -> datetime:
@@ -152,10 +189,8 @@ def next_slot(cron: Cron, tz: ZoneInfo, after: datetime) -> datetime | None:
     """The first slot strictly after ``after`` (aware), or None if none within 8 years."""
     day = after.astimezone(tz).date() - timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        if cron.matches_day(day) and _day_bounds(day, tz)[1] > after:
-            for instant in day_slots(cron, day, tz):
-                if instant > after:
-                    return instant
+        if cron.matches_day(day) and (found := _first_after(cron, day, tz, after)):
+            return found
         day += timedelta(days=1)
     return None
 
@@ -164,10 +199,8 @@ def previous_slot(cron: Cron, tz: ZoneInfo, at: datetime) -> datetime | None:
     """The latest slot at or before ``at`` (aware), or None if none within 8 years."""
     day = at.astimezone(tz).date() + timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        if cron.matches_day(day) and _day_bounds(day, tz)[0] <= at:
-            for instant in reversed(day_slots(cron, day, tz)):
-                if instant <= at:
-                    return instant
+        if cron.matches_day(day) and (found := _last_at_or_before(cron, day, tz, at)):
+            return found
         day -= timedelta(days=1)
     return None
 
