@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from rms_ml_push.cli import main
 from rms_ml_push.config import load_settings
 from rms_ml_push.store.engine import Store
 from rms_ml_push.store.migrate import migrate
@@ -220,9 +221,12 @@ def test_rms_outage_fails_the_run_ready_names_rms_next_slot_retries(
     store: Store,
     relay: TcpRelay,
     receiver: ScriptedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """RMS unreachable: run failed with the reason, /ready 503 naming rms, earlier messages
-    kept; once it is back, the next slot succeeds and /ready is 200 again."""
+    kept; once it is back, the next slot succeeds and /ready is 200 again; ``jobs list``
+    reports these real runs."""
     cluster = _cluster(tmp_path, pg_url, pg_schema_url, relay, receiver)
     try:
         inst = cluster.start("a")
@@ -233,6 +237,7 @@ def test_rms_outage_fails_the_run_ready_names_rms_next_slot_retries(
         earlier = {m["id"] for m in message_rows(store)}
         assert wait_until(lambda: inst.get("/ready")[0] == 503, 10)
         failing = json.loads(inst.get("/ready")[1])["failing"]
+        info_job = json.loads(inst.get("/info")[1])["jobs"][0]
         relay.restore()
         failed = next(r for r in runs(store) if r["status"] == "failed")
         assert wait_until(
@@ -254,6 +259,19 @@ def test_rms_outage_fails_the_run_ready_names_rms_next_slot_retries(
     for row in runs(store):  # every run ended; each failure names the RMS
         assert row["status"] in ("succeeded", "failed")
         assert row["status"] == "succeeded" or "RmsUnavailableError" in row["error"]
+    assert info_job["last_run"]["status"] == "failed"
+    assert "RmsUnavailableError" in info_job["last_run"]["error"]
+    # `jobs list` over the same records: the newest run, its duration, the next slot.
+    monkeypatch.setenv("RMS_ML_STORE_URL", pg_schema_url)
+    monkeypatch.setenv("RMS_ML_SCHEDULE_FILE", cluster.env["RMS_ML_SCHEDULE_FILE"])
+    assert main(["jobs", "list", "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    newest = max(runs(store), key=lambda r: r["started_at"])
+    assert listed["last_run"]["run_id"] == newest["id"]
+    assert listed["status"] == newest["status"] == "succeeded"
+    assert listed["last_run"]["duration_s"] > 0
+    assert listed["cron"] == f"*/{SLOT_S} * * * * *"
+    assert listed["next_run"] is not None
 
 
 def test_sigterm_during_a_training_run_interrupts_it_cleanly(
