@@ -86,3 +86,12 @@ def train_and_predict(settings: Settings, request: JobRequest, run_id: str) -> J
     result.model_name = saved.name
     result.model_version = str(saved.version)
     return result
+
+
+def burn(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
+    """Burn one CPU for ``SVC_TEST_BURN_S`` seconds like a training run, then :func:`predict`."""
+    end = time.monotonic() + float(os.environ.get("SVC_TEST_BURN_S", "60"))
+    n = 0
+    while time.monotonic() < end:
+        n += sum(i * i for i in range(1000))
+    return predict(settings, request, run_id)
