@@ -94,10 +94,17 @@ def _assert_slots_once_and_contiguous(rows: list[dict[str, Any]]) -> None:
     assert gaps == {float(SLOT_S)}, f"slots missing: gaps {sorted(gaps)}"
 
 
-def _stop_all(*instances: Instance) -> None:
-    for inst in instances:  # all at once, then wait for each
+def _stop_all(*instances: Instance, store: Store | None = None) -> None:
+    """SIGTERM followers first, then the leader: a follower stopping later could otherwise be
+    elected by the leader's release and start a slot only to interrupt it (correct, but not
+    what these tests look at)."""
+    lease = leader_row(store) if store is not None else None
+    owner = lease["owner"] if lease else ""
+    ordered = sorted(instances, key=lambda i: f"-{i.proc.pid}-" in owner)
+    followers = [i for i in ordered if f"-{i.proc.pid}-" not in owner]
+    for inst in followers:  # at once, then wait for each
         inst.proc.send_signal(signal.SIGTERM)
-    for inst in instances:
+    for inst in ordered:
         assert inst.terminate(STOP_WAIT_S) == 0, inst.stderr_text()[-3000:]
         assert "Traceback" not in inst.stderr_text()
 
@@ -129,7 +136,7 @@ def test_two_instances_run_every_slot_exactly_once(
         a, b = cluster.start("a"), cluster.start("b")
         cluster.wait_healthy(a, b)
         assert wait_until(lambda: len(_succeeded(store)) >= 4, 60)
-        _stop_all(a, b)
+        _stop_all(a, b, store=store)
     finally:
         cluster.close()
     rows = runs(store)
@@ -193,7 +200,7 @@ def test_sigkill_of_the_leader_hands_over_within_the_lease_bound(
             ),
             30,
         )
-        _stop_all(*survivors)
+        _stop_all(*survivors, store=store)
     finally:
         cluster.close()
     rows = runs(store)
