@@ -1,8 +1,10 @@
 """/health latency while a CPU-bound training run occupies the worker pool.
 
-Starts the service in this process (SQLite store in a temp dir, HTTP on a free port), lets
-the leader's catch-up submit a job that burns one CPU for the whole measurement, then
-times N GET /health requests, on one keep-alive connection and on fresh connections.
+Starts the wired service in this process (SQLite store and RMS in a temp dir, HTTP on a
+free port, the real dispatcher and job runner), lets the leader's catch-up run a job
+whose compute step burns one CPU for the whole measurement (``run_job`` in a worker
+process), then times N GET /health requests, on one keep-alive connection and on fresh
+connections.
 Target (issue 6): p99 < 50 ms.
 
     .venv/bin/python bench/health_latency.py [N]
@@ -13,6 +15,7 @@ from __future__ import annotations
 import functools
 import http.client
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -21,23 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests import fake_jobs
+from tests import service_computes
 
-from rms_ml_push.clock import Clock
-from rms_ml_push.config import Settings, load_settings
-from rms_ml_push.metrics import Metrics
-from rms_ml_push.service.protocols import ServiceDeps
+from rms_ml_push.config import load_settings
 from rms_ml_push.service.run import build_service
 from rms_ml_push.service.wiring import build_deps
-from rms_ml_push.store.engine import Store
 
 BUSY_S = 60.0
-
-
-def _deps(settings: Settings, store: Store, metrics: Metrics, clock: Clock) -> ServiceDeps:
-    real = build_deps(settings, store, metrics, clock)
-    runner = functools.partial(fake_jobs.busy_job, BUSY_S)
-    return ServiceDeps(**{**real.__dict__, "job_runner": runner})
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -69,7 +62,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         schedule = Path(tmp, "schedule.toml")
         schedule.write_text('[[entries]]\njob = "demand"\ncron = "0 6 * * *"\n')
+        rms = Path(tmp, "rms.sqlite3")
+        sqlite3.connect(rms).close()
         os.environ.update(
+            SVC_TEST_BURN_S=str(BUSY_S),
+            RMS_ML_RMS_URL=f"sqlite:///{rms}",
             RMS_ML_STORE_URL=f"sqlite:///{tmp}/store.sqlite3",
             RMS_ML_HTTP__PORT="0",
             RMS_ML_SCHEDULE_FILE=str(schedule),
@@ -77,7 +74,9 @@ def main() -> None:
             RMS_ML_SERVICE__STOP_TIMEOUT_S="5",
         )
         settings = load_settings()
-        service = build_service(settings, deps_factory=_deps)
+        service = build_service(
+            settings, deps_factory=functools.partial(build_deps, compute=service_computes.burn)
+        )
         service.start()
         try:
             while not service.launcher.in_flight():

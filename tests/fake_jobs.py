@@ -60,21 +60,3 @@ def stuck_job(
     Path(marker_dir, run_id).write_text(str(os.getpid()))
     time.sleep(120)
     return {}
-
-
-def busy_job(
-    seconds: float,
-    job: str,
-    as_of: datetime,
-    full: bool,
-    restaurants: tuple[int, ...],
-    trigger: str,
-    *,
-    run_id: str,
-) -> Mapping[str, Any]:
-    """Burn one CPU for ``seconds`` (use functools.partial), like a training run."""
-    end = time.monotonic() + seconds
-    n = 0
-    while time.monotonic() < end:
-        n += sum(i * i for i in range(1000))
-    return {"n": n}

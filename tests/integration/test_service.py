@@ -20,12 +20,12 @@ from rms_ml_push.clock import SystemClock
 from rms_ml_push.config import load_settings
 from rms_ml_push.jobs.schedule import JOB_NAMES, parse_schedule
 from rms_ml_push.metrics import Metrics
-from rms_ml_push.service import run_queries
 from rms_ml_push.service.app import Service
 from rms_ml_push.service.launcher import JobLauncher
 from rms_ml_push.service.protocols import JobRequest, JobRunner, ServiceDeps
 from rms_ml_push.store.engine import Store
 from rms_ml_push.store.migrate import migrate
+from rms_ml_push.store.runs import JobRuns
 from rms_ml_push.store.schema import job_runs
 from tests import fake_jobs
 
@@ -72,14 +72,16 @@ def store(sqlite_url: str) -> Iterator[Store]:
 
 
 def _deps(store: Store, runner: JobRunner, **extra: Any) -> ServiceDeps:
-    clock = SystemClock()
+    runs = JobRuns(store, SystemClock())
     base: dict[str, Any] = {
         "dispatcher": FakeDispatcher(),
         "job_runner": runner,
         "registered_jobs": JOB_NAMES,
-        "last_successful_slot": lambda j, s: run_queries.last_successful_slot(store, j, s),
-        "record_interrupted": lambda r, why: run_queries.record_interrupted(store, clock, r, why),
-        "last_run": lambda j, s: run_queries.last_run(store, j, s),
+        "last_successful_slot": lambda j, s: getattr(
+            runs.last_successful_slot(j, s), "as_of", None
+        ),
+        "record_interrupted": lambda r, why: runs.mark_interrupted(r.run_id, why),
+        "last_run": lambda j, s: None,
         "rms_check": lambda: None,
     }
     base.update(extra)

@@ -96,6 +96,36 @@ def _parse(text: str, tz: str = "UTC") -> list:
             utc(2024, 6, 12, 9, 40),
             utc(2024, 6, 13, 8, 0),
         ),
+        # six fields: seconds first (tests and demos)
+        (
+            "*/5 * * * * *",
+            UTC,
+            utc(2024, 6, 12, 12, 0, 7),
+            utc(2024, 6, 12, 12, 0, 5),
+            utc(2024, 6, 12, 12, 0, 10),
+        ),
+        (
+            "30 0 6 * * *",
+            UTC,
+            utc(2024, 6, 12, 12),
+            utc(2024, 6, 12, 6, 0, 30),
+            utc(2024, 6, 13, 6, 0, 30),
+        ),
+        # seconds across midnight and inside the Berlin spring gap (02:30:15 -> 01:30:15 UTC)
+        (
+            "*/20 * * * * *",
+            UTC,
+            utc(2024, 6, 12, 23, 59, 59),
+            utc(2024, 6, 12, 23, 59, 40),
+            utc(2024, 6, 13),
+        ),
+        (
+            "15 30 2 * * *",
+            BERLIN,
+            utc(2024, 3, 31, 1),
+            utc(2024, 3, 30, 1, 30, 15),
+            utc(2024, 3, 31, 1, 30, 15),
+        ),
     ],
 )
 def test_previous_and_next_slot(expr, tz, now, previous, following) -> None:
@@ -129,6 +159,8 @@ def test_daily_slots_across_fall_back_are_one_per_day() -> None:
         "0 6 0 * *",
         "5-1 6 * * *",
         "0 6 * * mon/0",
+        "60 0 6 * * *",
+        "0 0 0 6 * * *",
     ],
 )
 def test_bad_cron_is_rejected(expr: str) -> None:
@@ -231,3 +263,37 @@ def test_scope_of_is_canonical() -> None:
     """The scope string is order- and duplicate-insensitive."""
     assert scope_of([7, 3, 7]) == "r:3,7"
     assert scope_of([]) == "all"
+
+
+@pytest.mark.parametrize(
+    "expr", ["*/30 */5 0-3,22-23 * * *", "15 30 2 * * *", "*/7 1-3 * * *", "0 0 * * sun"]
+)
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe"]
+)
+def test_walk_matches_resolving_every_slot_of_the_day(expr: str, zone: str) -> None:
+    """next/previous slot agree with a brute force over day_slots, DST days included."""
+    import random  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from rms_ml_push.jobs.cron import day_slots  # noqa: PLC0415
+
+    cron, tz, rng = parse_cron(expr), ZoneInfo(zone), random.Random(7)
+    # Around spring and autumn changes in both hemispheres, plus ordinary days.
+    anchors = [
+        utc(2024, 3, 10),
+        utc(2024, 3, 31),
+        utc(2024, 4, 7),
+        utc(2024, 10, 6),
+        utc(2024, 10, 27),
+        utc(2024, 11, 3),
+        utc(2024, 6, 12),
+    ]
+    span = 8 if expr.endswith("sun") else 1  # days around `at` that hold its neighbours
+    for _ in range(25):
+        at = rng.choice(anchors) + timedelta(seconds=rng.uniform(-86400, 2 * 86400))
+        local = at.astimezone(tz).date()
+        days = range(-span, span + 1)
+        slots = [i for d in days for i in day_slots(cron, local + timedelta(d), tz)]
+        assert next_slot(cron, tz, at) == min(i for i in slots if i > at)
+        assert previous_slot(cron, tz, at) == max(i for i in slots if i <= at)

@@ -32,25 +32,25 @@ def add_list(jobs_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from rms_ml_push.clock import SystemClock  # noqa: PLC0415
-    from rms_ml_push.jobs.schedule import load_schedule  # noqa: PLC0415
-    from rms_ml_push.metrics import Metrics  # noqa: PLC0415
+    from rms_ml_push.jobs.catalogue import job_names  # noqa: PLC0415
     from rms_ml_push.service.overview import jobs_overview  # noqa: PLC0415
-    from rms_ml_push.service.wiring import build_deps  # noqa: PLC0415
+    from rms_ml_push.service.run import service_schedule  # noqa: PLC0415
+    from rms_ml_push.service.status import run_view  # noqa: PLC0415
     from rms_ml_push.store.engine import Store  # noqa: PLC0415
     from rms_ml_push.store.migrate import migrate  # noqa: PLC0415
+    from rms_ml_push.store.runs import JobRuns  # noqa: PLC0415
 
     clock = SystemClock()
+    entries = service_schedule(settings, shipped=job_names(), now=clock.now())
     store = Store.from_url(settings.store_url.get_secret_value())
     try:
         migrate(store)
-        deps = build_deps(settings, store, Metrics(), clock)
-        entries = load_schedule(
-            settings.schedule_file,
-            timezone=settings.schedule_timezone,
-            registered_jobs=deps.registered_jobs,
+        runs = JobRuns(store, clock)
+        rows = jobs_overview(
+            entries,
             now=clock.now(),
+            last_run=lambda job, scope: run_view(runs.last_run(job, scope)),
         )
-        rows = jobs_overview(entries, now=clock.now(), last_run=deps.last_run)
     finally:
         store.dispose()
     if args.json:

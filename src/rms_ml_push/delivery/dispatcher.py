@@ -29,7 +29,7 @@ from rms_ml_push.config import Settings
 from rms_ml_push.delivery.breaker import Breakers
 from rms_ml_push.delivery.loop_connection import LoopConnection
 from rms_ml_push.delivery.policy import RetryPolicy
-from rms_ml_push.delivery.recording import Outcome, Recorder
+from rms_ml_push.delivery.recording import AttemptObserver, Outcome, Recorder
 from rms_ml_push.delivery.sender import Sender
 from rms_ml_push.delivery.targets import Sendable, Target, build_targets, check_claimed
 from rms_ml_push.delivery.workers import Lanes
@@ -67,6 +67,7 @@ class Dispatcher:
         sender: Sender | None = None,
         rng: random.Random | None = None,
         instance_id: str | None = None,
+        on_attempt: AttemptObserver | None = None,
     ) -> None:
         d = settings.delivery
         self._store = store
@@ -85,7 +86,12 @@ class Dispatcher:
             d.retry_schedule_s, d.retry_jitter, d.retry_after_cap_s, d.slow_down_min_s
         )
         self._recorder = Recorder(
-            policy, self.owner, settings.endpoints, self._log, rng or random.Random()
+            policy,
+            self.owner,
+            settings.endpoints,
+            self._log,
+            rng or random.Random(),
+            on_attempt=on_attempt,
         )
         self._results: queue.Queue[object] = queue.Queue()
         self._lanes = Lanes(

@@ -4,7 +4,7 @@ endpoint state, and the operational events that a dead message or a 410 triggers
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +18,8 @@ from rms_ml_push.delivery.sender import SendResult
 from rms_ml_push.delivery.targets import Sendable
 from rms_ml_push.store import endpoint_state, leasing, outbox
 
+# Told of every attempt made: (endpoint, verdict, duration in seconds); e.g. metrics.
+AttemptObserver = Callable[[str, str, float], None]
 # An endpoint that keeps succeeding has its last_success_at refreshed this often.
 HEALTHY_STATE_EVERY_S = 1.0
 _STATUS = {
@@ -57,6 +59,7 @@ class Recorder:
     endpoints: Sequence[EndpointSettings]
     log: BoundLogger
     rng: random.Random = field(default_factory=random.Random)
+    on_attempt: AttemptObserver | None = None
     _healthy_written: dict[str, datetime] = field(default_factory=dict)
 
     def apply(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> int:
@@ -163,6 +166,11 @@ class Recorder:
             next_attempt_at=decision.next_attempt_at,
             lease_lost=not owned,
         )
+        if self.on_attempt is not None:
+            try:
+                self.on_attempt(o.msg.endpoint, decision.verdict.value, result.duration_ms / 1000)
+            except Exception as exc:  # an observer must never stop the recording
+                self.log.warning("attempt_observer_failed", error_type=type(exc).__name__)
 
     def _dead(self, conn: Connection, o: Outcome, decision: Decision, now: datetime) -> None:
         self.log.error(

@@ -1,7 +1,9 @@
 """Cron expressions with day names, and their slots in a time zone: pure functions.
 
 Five fields, ``minute hour day-of-month month day-of-week``, each ``*``, a value, a range
-``a-b``, a step ``*/n`` or ``a-b/n``, or a comma list of those. Months take numbers or
+``a-b``, a step ``*/n`` or ``a-b/n``, or a comma list of those. A sixth field in FRONT,
+``second``, is accepted (as in APScheduler and Quartz) so that tests and demos can run
+slots seconds apart; production schedules use five fields. Months take numbers or
 names (``jan``-``dec``); the day of week takes NAMES ONLY (``mon``-``sun``): numeric days
 mean Sunday in Vixie cron but Monday in APScheduler 3 (``design.md``, pitfalls), so we
 refuse them rather than guess.
@@ -41,6 +43,7 @@ class Cron:
     days: frozenset[int]
     months: frozenset[int]
     weekdays: frozenset[int]  # 0 = Monday, as date.weekday()
+    seconds: tuple[int, ...] = (0,)
 
     def matches_day(self, day: date) -> bool:
         """True when the cron fires at some time of this local calendar day."""
@@ -48,10 +51,13 @@ class Cron:
 
 
 def parse_cron(text: str) -> Cron:
-    """Parse a five-field cron expression; raises CronError naming the bad field."""
+    """Parse a five-field (or six, seconds first) cron expression; CronError names the field."""
     fields = text.split()
-    if len(fields) != 5:
-        raise CronError(f"cron {text!r}: expected 5 fields (min hour day month weekday)")
+    if len(fields) not in (5, 6):
+        raise CronError(
+            f"cron {text!r}: expected 5 fields (min hour day month weekday) or 6 with seconds first"
+        )
+    second = fields.pop(0) if len(fields) == 6 else "0"
     minute, hour, day, month, weekday = fields
     if re.search(r"\d", weekday):
         raise CronError(
@@ -65,6 +71,7 @@ def parse_cron(text: str) -> Cron:
         days=frozenset(_field(day, 1, 31, (), what="day of month", text=text)),
         months=frozenset(_field(month, 1, 12, _MONTHS, what="month", text=text)),
         weekdays=frozenset(_field(weekday, 0, 6, _DAYS, what="day of week", text=text)),
+        seconds=tuple(sorted(_field(second, 0, 59, (), what="second", text=text))),
     )
 
 
@@ -111,12 +118,65 @@ def day_slots(cron: Cron, day: date, tz: ZoneInfo) -> list[datetime]:
     """The UTC instants at which ``cron`` fires on local ``day`` in ``tz``, sorted, unique."""
     if not cron.matches_day(day):
         return []
-    instants = {
+    minutes = {
         _resolve(datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz))
         for hour in cron.hours
         for minute in cron.minutes
     }
-    return sorted(instants)
+    # Offsets change on whole minutes, so a second within a minute shifts with its minute.
+    if cron.seconds == (0,):
+        return sorted(minutes)
+    return sorted({m + timedelta(seconds=s) for m in minutes for s in cron.seconds})
+
+
+def _fixed_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset if it is the same all through local ``day`` (no DST change)."""
+    nxt = day + timedelta(days=1)
+    first = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+    last = datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).utcoffset()
+    return first if first == last else None
+
+
+def _first_after(cron: Cron, day: date, tz: ZoneInfo, after: datetime) -> datetime | None:
+    """The day's first slot after ``after``; walks the fields in order on a fixed-offset day.
+
+    Most days have one offset, so slots grow with wall time and the walk can stop at the
+    first hit instead of resolving every slot of the day (86,400 with a seconds field).
+    """
+    offset = _fixed_offset(day, tz)
+    if offset is None:
+        return next((i for i in day_slots(cron, day, tz) if i > after), None)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    for hour in cron.hours:
+        if midnight + timedelta(hours=hour + 1) <= after:
+            continue
+        for minute in cron.minutes:
+            start = midnight + timedelta(hours=hour, minutes=minute)
+            if start + timedelta(minutes=1) <= after:
+                continue
+            for second in cron.seconds:
+                if (instant := start + timedelta(seconds=second)) > after:
+                    return instant
+    return None
+
+
+def _last_at_or_before(cron: Cron, day: date, tz: ZoneInfo, at: datetime) -> datetime | None:
+    """The day's last slot at or before ``at``; the reverse walk of :func:`_first_after`."""
+    offset = _fixed_offset(day, tz)
+    if offset is None:
+        return next((i for i in reversed(day_slots(cron, day, tz)) if i <= at), None)
+    midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) - offset
+    for hour in reversed(cron.hours):
+        if midnight + timedelta(hours=hour) > at:
+            continue
+        for minute in reversed(cron.minutes):
+            start = midnight + timedelta(hours=hour, minutes=minute)
+            if start > at:
+                continue
+            for second in reversed(cron.seconds):
+                if (instant := start + timedelta(seconds=second)) <= at:
+                    return instant
+    return None
 
 
 def _resolve(wall: datetime) -> datetime:
@@ -129,9 +189,8 @@ def next_slot(cron: Cron, tz: ZoneInfo, after: datetime) -> datetime | None:
     """The first slot strictly after ``after`` (aware), or None if none within 8 years."""
     day = after.astimezone(tz).date() - timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        for instant in day_slots(cron, day, tz):
-            if instant > after:
-                return instant
+        if cron.matches_day(day) and (found := _first_after(cron, day, tz, after)):
+            return found
         day += timedelta(days=1)
     return None
 
@@ -140,9 +199,8 @@ def previous_slot(cron: Cron, tz: ZoneInfo, at: datetime) -> datetime | None:
     """The latest slot at or before ``at`` (aware), or None if none within 8 years."""
     day = at.astimezone(tz).date() + timedelta(days=1)
     for _ in range(_SEARCH_DAYS):
-        for instant in reversed(day_slots(cron, day, tz)):
-            if instant <= at:
-                return instant
+        if cron.matches_day(day) and (found := _last_at_or_before(cron, day, tz, at)):
+            return found
         day -= timedelta(days=1)
     return None
 

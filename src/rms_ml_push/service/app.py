@@ -40,9 +40,15 @@ _log = get_logger("rms_ml_push.service")
 _STOP_MARGIN_S = 2.0  # kept back from the stop bound for terminate, records, close
 
 
-def default_instance_id() -> str:
-    """Host name, pid and a random suffix: unique even for restarts with a reused pid."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(2)}"
+def default_instance_id(configured: str | None = None) -> str:
+    """The configured name (or the host name), pid and a random suffix.
+
+    Always unique, even when replicas share one ``RMS_ML_INSTANCE_ID`` or a restart reuses
+    a pid: the leader lease and message leases are keyed by it, and two holders with one
+    name would both believe they own them.
+    """
+    base = (configured or socket.gethostname())[:40]
+    return f"{base}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 class Service:
@@ -85,9 +91,8 @@ class Service:
             rng=rng,
         )
         lease = Lease(store, owner=instance_id, clock=clock, ttl_s=svc.lease_ttl_s)
+        # The dispatcher's own loop reaps expired message leases on every instance.
         chores: list[Any] = [self.launcher.heartbeat]
-        if deps.reap_message_leases is not None:
-            chores.append(deps.reap_message_leases)
         self.keeper = LeaseKeeper(
             lease,
             clock=clock,
@@ -187,6 +192,10 @@ class Service:
         self.scheduler.stop()
 
     def _submit(self, entry: ScheduleEntry, as_of: datetime, trigger: str) -> JobRequest | None:
+        if self._stopping.is_set():
+            # A firing already handed to APScheduler's executor when the stop began: the
+            # lease is being released, so this slot belongs to the next leader.
+            return None
         return self.launcher.submit(
             job=entry.job,
             as_of=as_of,

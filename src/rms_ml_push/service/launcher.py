@@ -9,9 +9,11 @@ store's unique run records guard the same across instances.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import secrets
 import signal
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,21 @@ def init_worker(log_level: str, log_format: str) -> None:
     """Worker process start-up: same logs as the parent; Ctrl-C is the parent's business."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    threading.Thread(
+        target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
+
+
+def _exit_with_parent(parent_pid: int, every_s: float = 1.0) -> None:
+    """End this worker when its parent is gone (SIGKILLed, OOM-killed).
+
+    A pool worker waits on a pipe it also holds the other end of, so it never sees the
+    parent die and would linger forever. A run cut short here is left ``running``; its
+    heartbeat goes stale and the slot is taken over (``store/runs.py``).
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(every_s)
+    os._exit(1)
 
 
 def new_run_id() -> str:
@@ -131,7 +148,7 @@ class JobLauncher:
             return  # already settled by stop()
         error = None if future.cancelled() else future.exception()
         result: Mapping[str, Any] | None = None if error is not None else future.result()
-        status = "failed" if error is not None else "succeeded"
+        status = _status(result, error)
         self._metrics.job_run_finished(req.job, status, duration_s)
         extra = (
             {"error": str(error), "error_type": type(error).__name__}
@@ -201,6 +218,13 @@ class JobLauncher:
             )
         finally:
             clear_context(tokens)
+
+
+def _status(result: Mapping[str, Any] | None, error: BaseException | None) -> str:
+    """failed on an exception; else the runner's own verdict (failed, skipped, succeeded)."""
+    if error is not None:
+        return "failed"
+    return str((result or {}).get("status") or "succeeded")
 
 
 def _broken(future: Future[Any]) -> bool:

@@ -75,8 +75,6 @@ class ServiceDeps:
     registered_jobs: Collection[str]
     last_successful_slot: LastSuccessfulSlot
     record_interrupted: RecordInterrupted
-    # Returns the number of expired message leases put back to pending.
-    reap_message_leases: Callable[[], int] | None = None
     # Called every lease-renew interval for each run still in the pool.
     heartbeat: Callable[[JobRequest], None] | None = None
     on_run_finished: RunFinished | None = None

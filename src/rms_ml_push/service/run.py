@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import datetime
 from types import FrameType
 
 from rms_ml_push.clock import Clock, SystemClock
 from rms_ml_push.config import Settings
-from rms_ml_push.jobs.schedule import load_schedule
+from rms_ml_push.jobs.schedule import JOB_NAMES, ScheduleEntry, load_schedule
 from rms_ml_push.logs import bind_context, get_logger
 from rms_ml_push.metrics import Metrics
 from rms_ml_push.service.app import Service, default_instance_id
@@ -20,7 +21,35 @@ from rms_ml_push.store.migrate import migrate
 
 _log = get_logger("rms_ml_push.service")
 
-DepsFactory = Callable[[Settings, Store, Metrics, Clock], ServiceDeps]
+# (settings, migrated store, metrics, clock, instance id) -> the service's parts.
+DepsFactory = Callable[[Settings, Store, Metrics, Clock, str], ServiceDeps]
+
+
+def service_schedule(
+    settings: Settings, *, shipped: Collection[str], now: datetime
+) -> list[ScheduleEntry]:
+    """The schedule's entries for the jobs this build ships; the others are skipped.
+
+    The default schedule names every job of the design, and jobs land one release at a
+    time: an entry for a known job this build does not ship is skipped with a warning
+    (start-up goes on), while a name no version knows (a typo) is a configuration error.
+    """
+    entries = load_schedule(
+        settings.schedule_file,
+        timezone=settings.schedule_timezone,
+        registered_jobs=set(JOB_NAMES) | set(shipped),
+        now=now,
+    )
+    kept = [e for e in entries if e.job in shipped]
+    for entry in entries:
+        if entry.job not in shipped:
+            _log.warning(
+                "schedule_entry_skipped",
+                job=entry.job,
+                scope=entry.scope,
+                reason="this version does not ship the job",
+            )
+    return kept
 
 
 def build_service(
@@ -32,14 +61,9 @@ def build_service(
     try:
         migrate(store)
         metrics = Metrics()
-        deps = deps_factory(settings, store, metrics, clock)
-        entries = load_schedule(
-            settings.schedule_file,
-            timezone=settings.schedule_timezone,
-            registered_jobs=deps.registered_jobs,
-            now=clock.now(),
-        )
-        instance = settings.instance_id or default_instance_id()
+        instance = default_instance_id(settings.instance_id)
+        deps = deps_factory(settings, store, metrics, clock, instance)
+        entries = service_schedule(settings, shipped=deps.registered_jobs, now=clock.now())
         return Service(
             settings,
             store,

@@ -253,10 +253,36 @@ class JobRuns:
         with self._store.read() as conn:
             return [_record(row) for row in conn.execute(query.limit(limit))]
 
-    def last_run(self, job: str) -> RunRecord | None:
-        """The job's most recently started run."""
-        runs = self.list_runs(job, limit=1)
-        return runs[0] if runs else None
+    def last_run(self, job: str, scope: str | None = None) -> RunRecord | None:
+        """The job's most recently started run (of one slot scope, when given)."""
+        if scope is None:
+            runs = self.list_runs(job, limit=1)
+            return runs[0] if runs else None
+        query = (
+            sa.select(job_runs)
+            .where(job_runs.c.job == job, job_runs.c.scope == scope)
+            .order_by(job_runs.c.started_at.desc(), job_runs.c.id)
+            .limit(1)
+        )
+        with self._store.read() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else _record(row)
+
+    def mark_interrupted(self, run_id: str, reason: str) -> int:
+        """Mark the running run ``run_id`` interrupted (its process was stopped).
+
+        A guarded UPDATE on ``running`` rows only, so a finished run is never overwritten;
+        returns the rows changed (0 when the worker had not started the run yet). Only by
+        id: the same slot may meanwhile be running elsewhere, under another leader.
+        """
+        now = self._clock.now()
+        stmt = (
+            job_runs.update()
+            .where(job_runs.c.id == run_id, job_runs.c.status == "running")
+            .values(status="interrupted", finished_at=now, heartbeat_at=now, error=reason[:2000])
+        )
+        with self._store.write() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
 
     def last_successful_slot(self, job: str, scope: str = "all") -> RunSlot | None:
         """The newest slot (by as_of) with a succeeded run, for catch-up."""
