@@ -38,6 +38,9 @@ from rms_ml_push.store.schema import prediction_sets
 
 Trigger = Literal["manual", "schedule", "catchup"]
 HEARTBEAT_EVERY_S = 30.0
+# A running row whose heartbeat is older than this belongs to a dead worker: four missed
+# beats, so a killed leader's slot is taken over within minutes, not the store's default.
+STALE_AFTER_S = 4 * HEARTBEAT_EVERY_S
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def run_job(
     that already succeeded.
     """
     clock = clock or SystemClock()
-    runs = JobRuns(store, clock, instance=instance)
+    runs = JobRuns(store, clock, instance=instance, stale_after_s=STALE_AFTER_S)
     log = get_logger(__name__)
     slot = RunSlot(request.job, request.as_of, request.scope)
     try:
