@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 # name -> module with a ``compute(settings, request, run_id) -> JobResult``
 _MODULES: dict[str, str] = {
     "demand": "rms_ml_push.jobs.demand",
+    "kitchen": "rms_ml_push.jobs.kitchen",
 }
 
 
