@@ -37,6 +37,7 @@ def settings(monkeypatch: pytest.MonkeyPatch, demo: tuple[Path, DemoSummary]) ->
     monkeypatch.setenv("RMS_ML_RMS_URL", f"sqlite:///{demo[0]}")
     monkeypatch.setenv("RMS_ML_ENDPOINTS", ks.endpoint_env())
     monkeypatch.setenv("RMS_ML_DELIVERY__MAX_BODY_BYTES", "16384")
+    monkeypatch.setenv("RMS_ML_KITCHEN__MAX_ITER", "40")  # small models: a quick test
     return load_settings()
 
 

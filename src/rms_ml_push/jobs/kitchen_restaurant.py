@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from rms_ml_push.config import Settings
 from rms_ml_push.errors import ModelError
 from rms_ml_push.features.calendar import history_end
 from rms_ml_push.features.kitchen_tickets import prepare_tickets
@@ -24,6 +25,7 @@ from rms_ml_push.models.kitchen import (
     FEATURES,
     FitOptions,
     KitchenFit,
+    ModelParams,
     build_features,
     fit_kitchen,
     station_profiles,
@@ -45,6 +47,16 @@ from rms_ml_push.models.lifecycle import BacktestMetrics
 from rms_ml_push.store.registry import LoadedModel, SaveResult, TrainedModel, TrainingWindow
 
 MODEL_FAMILY = "kitchen_performance"
+
+
+def fit_options(settings: Settings) -> FitOptions:
+    """The fit's knobs from ``RMS_ML_KITCHEN__*`` (hyper-parameters otherwise fixed)."""
+    kitchen = settings.kitchen
+    return FitOptions(
+        max_train_rows=kitchen.max_train_rows,
+        min_model_rows=kitchen.min_model_rows,
+        params=ModelParams(max_iter=kitchen.max_iter),
+    )
 
 
 def model_name(restaurant_id: int) -> str:
@@ -95,7 +107,7 @@ def run_restaurant(
         return outcome
     features = build_features(clean, {restaurant_id: tz})
     del clean
-    options = FitOptions()
+    options = fit_options(resources.settings)
     fit = fit_kitchen(features, options)
     recent_fit = dataclasses.replace(fit, history=features[features["queued_at"] >= recent.since])
     saved = _save(
