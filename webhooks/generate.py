@@ -101,7 +101,11 @@ PREP = obj(
         "by_hour": array(
             obj({"hour": {"type": "integer", "minimum": 0, "maximum": 23}, **P50_P90, **TOTALS})
         ),
-    }
+    },
+    # Additive extension: seconds to add to p50_s and total_p50_s (overall, bucket and
+    # hour alike) per unit above quantity 1; a p90 below its p50 then takes the p50.
+    # Rows from a model version only.
+    {"per_extra_unit_s": {"type": "number", "minimum": 0}},
 )
 STATION_LOAD = obj(
     {
@@ -353,6 +357,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "p90_s": 420.0,
                 "total_p50_s": 300.0,
                 "total_p90_s": 600.0,
+                "per_extra_unit_s": 85.0,
                 "by_load": [
                     {
                         "queue_min": 0,

@@ -70,7 +70,10 @@ def test_run_end_to_end(settings: Settings, store: Store, demo: tuple[Path, Demo
     for rid, got in merged.items():
         _check_station_load(got["station_load"], zones[rid], request.as_of)
         assert got["prep_times"], rid
-        assert all(r["by_load"] for r in got["prep_times"] if r["source"] == "model")
+        served = [r for r in got["prep_times"] if r["source"] == "model"]
+        assert served, rid
+        assert all(r["by_load"] and "total_p50_s" in r["by_load"][0] for r in served)
+        assert all(r["per_extra_unit_s"] >= 0 for r in served)
         assert {d["orders_forecast"]["source"] for d in got["data"]} == {"rule_based"}
     with store.read() as conn:
         run = conn.execute(sa.select(job_runs).where(job_runs.c.id == report.run_id)).one()

@@ -8,8 +8,9 @@ refitted on the same training tickets, so both sides see the same past. The p90 
 on this slice is in-sample by construction (it was calibrated there); the true holdout
 figures come from ``bench/kitchen_eval.py`` (``evaluate_kitchen``).
 
-The table is scored as the RMS applies it with the additive contract extension: total
-time looked up by load bucket, then hour, then overall (``LookupTable.lookup``); items
+The table is scored as the RMS applies it with the additive contract extensions: total
+time looked up by load bucket, then hour, then overall, plus ``per_extra_unit_s`` per
+unit above one (``LookupTable.lookup(per_unit=True)``); items
 the table lacks take the baseline's figures, as the RMS would take its own.
 """
 
@@ -49,7 +50,7 @@ def calib_backtest(features: pd.DataFrame, fit: KitchenFit, *, calib_days: int) 
     test, baseline = test[keep].reset_index(drop=True), baseline[keep].reset_index(drop=True)
     if test.empty:
         return None
-    found = fit.table.lookup(test)
+    found = fit.table.lookup(test, per_unit=True)
     table = pd.DataFrame(
         {
             f"{target}_{q}": found[f"{prefix}{q}_s"].fillna(baseline[f"{target}_{q}"])

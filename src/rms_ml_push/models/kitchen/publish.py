@@ -26,7 +26,7 @@ import pandas as pd
 from rms_ml_push.models.kitchen.quantile_model import KitchenModel
 from rms_ml_push.models.kitchen.rules import MedianRung
 from rms_ml_push.models.kitchen.station_forecast import StationProfile, station_load_forecast
-from rms_ml_push.models.kitchen.table import FIGURES, LookupTable
+from rms_ml_push.models.kitchen.table import FIGURES, PER_UNIT, LookupTable
 from rms_ml_push.models.kitchen.table_build import build_rule_table
 
 Key = tuple[str, int, int]
@@ -58,7 +58,7 @@ def table_rows(table: LookupTable, keys: Sequence[Key]) -> dict[Key, dict[str, A
     """``prep_times`` rows of ``table`` (with the extension) for the prep keys it has."""
     wanted = {k for k in keys if k[0] == PREP}
     out: dict[Key, dict[str, Any]] = {}
-    for row in table.to_prep_times(total_in_buckets=True):
+    for row in table.to_prep_times(total_in_buckets=True, per_unit=True):
         key = (PREP, int(row["station_id"]), int(row["menu_item_id"]))
         if key in wanted:
             out[key] = {k: v for k, v in row.items() if k != "source"}
@@ -123,7 +123,7 @@ def usable(value: Any) -> bool:
         return bool(value) and all(
             _finite(r["expected_tickets"]) and _finite(r["expected_wait_s"]) for r in value
         )
-    figures = [value[f] for f in FIGURES]
+    figures = [value[f] for f in FIGURES] + [value[k] for k in (PER_UNIT,) if k in value]
     figures += [b[f] for b in value["by_load"] + value["by_hour"] for f in FIGURES]
     return all(_finite(f) for f in figures)
 
