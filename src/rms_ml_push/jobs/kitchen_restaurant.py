@@ -109,7 +109,10 @@ def run_restaurant(
     del clean
     options = fit_options(resources.settings)
     fit = fit_kitchen(features, options)
-    recent_fit = dataclasses.replace(fit, history=features[features["queued_at"] >= recent.since])
+    # Item mix, capacity and the served (station, item) pairs come from the last 28 days;
+    # a kitchen idle that long keeps its whole history instead of going silent.
+    window = features[features["queued_at"] >= recent.since]
+    recent_fit = dataclasses.replace(fit, history=window if not window.empty else features)
     saved = _save(
         resources,
         request,
@@ -202,9 +205,7 @@ def _predict(
     n_orders: int,
 ) -> None:
     """Run the fallback chain over every (station, item) and station; build the events."""
-    history = recent_fit.history if not recent_fit.history.empty else None
-    if history is None:
-        return
+    history = recent_fit.history
     name = model_name(outcome.restaurant_id)
     served = _Served()
     keys = prep_keys(history) + load_keys(history)
