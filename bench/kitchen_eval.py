@@ -7,6 +7,15 @@ that met the highest station load, pooled over restaurants.
     .venv/bin/python bench/kitchen_eval.py --restaurants 10 --days 240
     .venv/bin/python bench/kitchen_eval.py --tickets t.csv --timezones tz.json
 
+    .venv/bin/python bench/kitchen_eval.py --demo 3 --days 365  # demo generator's data
+    .venv/bin/python bench/kitchen_eval.py --rms-url sqlite:///demo.sqlite3
+
+``--demo N`` writes N restaurants x ``--days`` of the demo generator into a temporary
+SQLite file; ``--rms-url`` reads an existing RMS. Either way the tickets come through the
+kitchen job's own path: ``RmsReader.kitchen_tickets`` + ``menu_items``, then
+``features.kitchen_tickets.prepare_tickets`` (history: whole local days before the day
+that contains ``--as-of``, default the day after the newest ticket).
+
 ``--tickets``: CLEAN tickets (see ``rms_ml_push.models.kitchen.features``) as CSV or
 pickle; ``--timezones``: JSON ``{"restaurant_id": "IANA zone"}``. From Python, call
 ``run(tickets, timezones)`` with a DataFrame (e.g. the demo generator's data).
@@ -16,12 +25,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+import sqlalchemy as sa
 
+from rms_ml_push.config import load_settings
+from rms_ml_push.demo.generator import generate_demo
+from rms_ml_push.demo.params import DemoConfig
+from rms_ml_push.features.calendar import history_end
+from rms_ml_push.features.kitchen_tickets import prepare_tickets
+from rms_ml_push.features.quality import QualityContext
 from rms_ml_push.models.kitchen import (
     FitOptions,
     build_features,
@@ -29,6 +47,7 @@ from rms_ml_push.models.kitchen import (
     holdout_predictions,
 )
 from rms_ml_push.models.kitchen.simulate import simulate_kitchen
+from rms_ml_push.rms.extract import RmsReader
 
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 
@@ -64,6 +83,42 @@ def simulated(restaurants: int, days: int, seed: int) -> tuple[pd.DataFrame, dic
     return pd.concat(frames, ignore_index=True), zones
 
 
+def from_rms(url: str, as_of: datetime | None) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Clean tickets of every restaurant of an RMS, extracted and cleaned as the job does."""
+    settings = load_settings(rms_url=url)
+    reader = RmsReader.from_settings(settings)
+    try:
+        restaurants = reader.restaurants()
+        zones = {
+            int(r): str(z) for r, z in zip(restaurants["id"], restaurants["timezone"], strict=True)
+        }
+        frames = []
+        for rid, tz in zones.items():
+            raw = reader.kitchen_tickets(restaurant_ids=[rid])
+            at = as_of or (raw["queued_at"].max() + timedelta(days=2)).to_pydatetime()
+            raw = raw[raw["queued_at"] < history_end(at, tz)]
+            ctx = QualityContext.from_settings(settings.rms, now=datetime.now(UTC), as_of=at)
+            clean, report = prepare_tickets(raw, reader.menu_items([rid]), ctx)
+            dropped = {k: v for k, v in report.counts().items() if v}
+            print(f"restaurant {rid}: {len(raw)} tickets, {len(clean)} clean, dropped {dropped}")
+            frames.append(clean)
+    finally:
+        reader.dispose()
+    return pd.concat(frames, ignore_index=True), zones
+
+
+def demo_rms(folder: Path, restaurants: int, days: int, seed: int) -> str:
+    """Write the demo generator's data into a SQLite file; its URL."""
+    url = f"sqlite:///{folder / 'demo.sqlite3'}"
+    engine = sa.create_engine(url)
+    end = datetime.now(UTC).date() - timedelta(days=3)
+    try:
+        generate_demo(engine, DemoConfig(end=end, restaurants=restaurants, days=days, seed=seed))
+    finally:
+        engine.dispose()
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=Path)
@@ -72,9 +127,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--test-days", type=int, default=21)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--demo", type=int, metavar="N", help="N demo restaurants")
+    parser.add_argument("--rms-url", help="read this RMS instead of simulating")
+    parser.add_argument("--as-of", type=datetime.fromisoformat, default=None)
     args = parser.parse_args()
     started = time.perf_counter()
-    if args.tickets:
+    if args.demo or args.rms_url:
+        with tempfile.TemporaryDirectory() as folder:
+            url = args.rms_url or demo_rms(Path(folder), args.demo, args.days, args.seed + 1)
+            tickets, zones = from_rms(url, args.as_of)
+    elif args.tickets:
         read = pd.read_pickle if args.tickets.suffix in {".pkl", ".pickle"} else pd.read_csv
         tickets = read(args.tickets)
         for col in ("queued_at", "started_at", "completed_at"):

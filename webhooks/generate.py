@@ -46,7 +46,8 @@ def array(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 MODEL = obj(
-    {"name": {"type": "string"}, "version": {"type": "string"}, "source": SOURCE},
+    # version is null when no model version answered (rule-based or default rows only).
+    {"name": {"type": "string"}, "version": {"type": ["string", "null"]}, "source": SOURCE},
     {"trained_at": {"anyOf": [UTC_TS, {"type": "null"}]}},
 )
 PART = {
@@ -76,6 +77,9 @@ SERIES = obj(
     }
 )
 P50_P90 = {"p50_s": NUM, "p90_s": NUM}
+# Additive extension of the contract (issue 7): each by_load and by_hour entry also
+# carries the time at the station, so the RMS can look total time up by load bucket.
+TOTALS = {"total_p50_s": NUM, "total_p90_s": NUM}
 PREP = obj(
     {
         "station_id": INT_ID,
@@ -90,13 +94,18 @@ PREP = obj(
                     "queue_min": {"type": "integer", "minimum": 0},
                     "queue_max": {"type": ["integer", "null"]},
                     **P50_P90,
+                    **TOTALS,
                 }
             )
         ),
         "by_hour": array(
-            obj({"hour": {"type": "integer", "minimum": 0, "maximum": 23}, **P50_P90})
+            obj({"hour": {"type": "integer", "minimum": 0, "maximum": 23}, **P50_P90, **TOTALS})
         ),
-    }
+    },
+    # Additive extension: seconds to add to p50_s and total_p50_s (overall, bucket and
+    # hour alike) per unit above quantity 1; a p90 below its p50 then takes the p50.
+    # Rows from a model version only.
+    {"per_extra_unit_s": {"type": "number", "minimum": 0}},
 )
 STATION_LOAD = obj(
     {
@@ -105,6 +114,15 @@ STATION_LOAD = obj(
         "expected_tickets": NUM,
         "expected_wait_s": NUM,
         "bottleneck": {"type": "boolean"},
+    }
+)
+# Where the station load forecast's hourly orders came from: the demand job's hourly
+# forecast (stored for the same as_of, or computed on the spot) or, failing that, the
+# same-weekday-hour mean of the last four weeks (rule_based; detail says why).
+ORDERS_FORECAST = obj(
+    {
+        "source": {"enum": ["stored", "computed", "rule_based"]},
+        "detail": {"type": ["string", "null"]},
     }
 )
 CUSTOMER = obj(
@@ -183,7 +201,10 @@ DATA: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "kitchen.prep_time.updated": (
         "Prep-time percentiles per station and dish, and expected station load.",
-        obj({**PREDICTION_COMMON, "prep_times": array(PREP), "station_load": array(STATION_LOAD)}),
+        obj(
+            {**PREDICTION_COMMON, "prep_times": array(PREP), "station_load": array(STATION_LOAD)},
+            {"backtest": {"type": ["object", "null"]}, "orders_forecast": ORDERS_FORECAST},
+        ),
     ),
     "customer.scores.updated": (
         "Churn, value and segment per customer, by id only (no PII).",
@@ -353,6 +374,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "kitchen.prep_time.updated": {
         **_common(12),
+        "model": {
+            "name": "kitchen_performance-r12",
+            "version": "1.4.0",
+            "trained_at": "2026-11-28T05:58:40Z",
+            "source": "model",
+        },
         "prep_times": [
             {
                 "station_id": 3,
@@ -362,11 +389,34 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "p90_s": 420.0,
                 "total_p50_s": 300.0,
                 "total_p90_s": 600.0,
+                "per_extra_unit_s": 85.0,
                 "by_load": [
-                    {"queue_min": 0, "queue_max": 2, "p50_s": 220.0, "p90_s": 380.0},
-                    {"queue_min": 3, "queue_max": None, "p50_s": 310.0, "p90_s": 540.0},
+                    {
+                        "queue_min": 0,
+                        "queue_max": 2,
+                        "p50_s": 220.0,
+                        "p90_s": 380.0,
+                        "total_p50_s": 250.0,
+                        "total_p90_s": 430.0,
+                    },
+                    {
+                        "queue_min": 3,
+                        "queue_max": None,
+                        "p50_s": 310.0,
+                        "p90_s": 540.0,
+                        "total_p50_s": 520.0,
+                        "total_p90_s": 960.0,
+                    },
                 ],
-                "by_hour": [{"hour": 12, "p50_s": 260.0, "p90_s": 450.0}],
+                "by_hour": [
+                    {
+                        "hour": 12,
+                        "p50_s": 260.0,
+                        "p90_s": 450.0,
+                        "total_p50_s": 340.0,
+                        "total_p90_s": 640.0,
+                    }
+                ],
             }
         ],
         "station_load": [
@@ -378,6 +428,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                 "bottleneck": False,
             }
         ],
+        "orders_forecast": {"source": "stored", "detail": None},
+        "backtest": {
+            "metric": "mae_total_p50",
+            "model": {"mae_total_p50": 118.7, "mae_total_p50_busy20": 185.5},
+            "baseline": {
+                "name": "median_per_station_item",
+                "mae_total_p50": 149.9,
+                "mae_total_p50_busy20": 282.9,
+            },
+        },
     },
     "customer.scores.updated": {
         **_common(None),

@@ -248,6 +248,14 @@ class ModelSettings(_Section):
     keep_versions: Annotated[int, Field(ge=1)] = 5
 
 
+class KitchenSettings(_Section):
+    """Size of the kitchen job's prep-time models (defaults: one restaurant's daily run)."""
+
+    max_iter: Annotated[int, Field(ge=10, le=2000)] = 300
+    max_train_rows: Annotated[int, Field(ge=1000)] = 60_000
+    min_model_rows: Annotated[int, Field(ge=100)] = 2_000
+
+
 class InventorySettings(_Section):
     """Reorder policy parameters."""
 
@@ -296,6 +304,7 @@ class Settings(BaseSettings):
 
     holidays: HolidaySettings = Field(default_factory=HolidaySettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    kitchen: KitchenSettings = Field(default_factory=KitchenSettings)
     inventory: InventorySettings = Field(default_factory=InventorySettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     schedule_file: Path | None = None

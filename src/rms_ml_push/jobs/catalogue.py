@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 # where runs share a slot: demand first, since kitchen and inventory read its forecasts.
 _MODULES: dict[str, str] = {
     "demand": "rms_ml_push.jobs.demand",
+    "kitchen": "rms_ml_push.jobs.kitchen",
     "customers": "rms_ml_push.jobs.customers",
     "inventory": "rms_ml_push.jobs.inventory",
     "pricing": "rms_ml_push.jobs.pricing",

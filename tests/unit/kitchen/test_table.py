@@ -110,3 +110,32 @@ def test_payload_shape() -> None:
         "p90_s": 300.0,
     }
     assert rows[1]["by_hour"] == [{"hour": 19, "p50_s": 70.0, "p90_s": 90.0}]
+
+
+def test_per_unit_extension_adds_to_p50s_only() -> None:
+    """Quantity 3 adds two units to both p50s; p90s stay unless a p50 passes them."""
+    base = _table()
+    table = LookupTable(
+        items=base.items.assign(per_extra_unit_s=[40.0, 0.0]),
+        by_load=base.by_load,
+        by_hour=base.by_hour,
+    )
+    tickets = pd.DataFrame(
+        {
+            "station_id": [1, 1, 1],
+            "menu_item_id": [10, 10, 11],
+            "load": [1, 1, 7],
+            "local_hour": [12, 12, 19],
+            "quantity": [1, 3, 3],
+        }
+    )
+    plain = table.lookup(tickets)
+    found = table.lookup(tickets, per_unit=True)
+    assert found["p50_s"].tolist() == [110.0, 190.0, 70.0]
+    assert found["p90_s"].tolist() == [160.0, 190.0, 90.0]  # 160 < 190: raised to the p50
+    assert found["total_p50_s"].tolist() == [0.0, 80.0, 0.0]
+    assert plain["p50_s"].tolist() == [110.0, 110.0, 70.0]
+    rows = table.to_prep_times(total_in_buckets=True, per_unit=True)
+    assert [r["per_extra_unit_s"] for r in rows] == [40.0, 0.0]
+    assert rows[0]["by_load"][0]["total_p50_s"] == 0.0
+    assert "per_extra_unit_s" not in table.to_prep_times()[0]

@@ -75,7 +75,9 @@ def evaluate_kitchen(
     Methods: ``median`` (per-(station, item) median and p90 of history: the baseline),
     ``model``, ``table`` (looked up the RMS's way: cook by load bucket, then hour, then
     overall; total from the overall figures, the only total the contract carries) and
-    ``table_total_by_load`` (total looked up by bucket too, if the contract carried it).
+    ``table_total_by_load`` (total looked up by bucket too: the contract extension) and
+    ``table_extended`` (both extensions: totals by bucket, plus ``(quantity - 1) x
+    per_extra_unit_s`` on every figure).
     Tickets the table lacks (new items) take the baseline's figures, as the RMS would.
     """
     test, predictions, fit = holdout_predictions(features, test_days=test_days, options=options)
@@ -110,6 +112,14 @@ def holdout_predictions(
         {
             "total_p50": found["total_p50_s"].fillna(baseline["total_p50"]),
             "total_p90": found["total_p90_s"].fillna(baseline["total_p90"]),
+        }
+    )
+    extended = fit.table.lookup(test, per_unit=True)
+    predictions["table_extended"] = pd.DataFrame(
+        {
+            f"{target}_{q}": extended[f"{prefix}{q}_s"].fillna(baseline[f"{target}_{q}"])
+            for target, prefix in (("cook", ""), ("total", "total_"))
+            for q in ("p50", "p90")
         }
     )
     return test, predictions, fit

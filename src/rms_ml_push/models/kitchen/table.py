@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 FIGURES: tuple[str, ...] = ("p50_s", "p90_s", "total_p50_s", "total_p90_s")
+# Additive extension: seconds to add to the p50s per unit above quantity 1 (the table's
+# figures are for one unit). Only the model's table has it (``items`` column).
+PER_UNIT = "per_extra_unit_s"
 KEYS: list[str] = ["station_id", "menu_item_id"]
 
 
@@ -30,9 +33,15 @@ class LookupTable:
     by_load: pd.DataFrame
     by_hour: pd.DataFrame
 
-    def to_prep_times(self, *, total_in_buckets: bool = False) -> list[dict[str, Any]]:
-        """The contract's ``prep_times`` list, seconds rounded to 0.1 s, rows sorted by id."""
+    def to_prep_times(
+        self, *, total_in_buckets: bool = False, per_unit: bool = False
+    ) -> list[dict[str, Any]]:
+        """The contract's ``prep_times`` list, seconds rounded to 0.1 s, rows sorted by id.
+
+        ``total_in_buckets`` and ``per_unit`` add the extension's fields (bucket and hour
+        totals; ``per_extra_unit_s`` where the table has it)."""
         bucket_figures = list(FIGURES if total_in_buckets else FIGURES[:2])
+        with_unit = per_unit and PER_UNIT in self.items.columns
         loads = _grouped(self.by_load.sort_values([*KEYS, "queue_min"]))
         hours = _grouped(self.by_hour.sort_values([*KEYS, "hour"]))
         rows: list[dict[str, Any]] = []
@@ -41,6 +50,8 @@ class LookupTable:
             row: dict[str, Any] = {"station_id": key[0], "menu_item_id": key[1]}
             row["source"] = str(rec["source"])
             row.update({f: _seconds(rec[f]) for f in FIGURES})
+            if with_unit:
+                row[PER_UNIT] = _seconds(rec[PER_UNIT])
             row["by_load"] = [
                 {
                     "queue_min": int(b["queue_min"]),
@@ -56,10 +67,14 @@ class LookupTable:
             rows.append(row)
         return rows
 
-    def lookup(self, tickets: pd.DataFrame) -> pd.DataFrame:
+    def lookup(self, tickets: pd.DataFrame, *, per_unit: bool = False) -> pd.DataFrame:
         """For each ticket (KEYS, ``load``, ``local_hour``): FIGURES and ``rung`` as the RMS
         finds them: ``load`` bucket, else ``hour``, else ``overall``; ``missing`` if the
-        (station, item) is not in the table (FIGURES NaN)."""
+        (station, item) is not in the table (FIGURES NaN). With ``per_unit`` (and a
+        ``per_extra_unit_s`` column), ``(quantity - 1) * per_extra_unit_s`` is added to
+        both p50s and each p90 is raised to at least its p50, as the extension tells the
+        RMS to. The p90s are calibrated over tickets of every quantity already, so they
+        are not shifted (measured: shifting them too overshoots 90 % coverage)."""
         probe = tickets[[*KEYS, "load", "local_hour"]].reset_index(drop=True)
         probe["_row"] = np.arange(len(probe))
         by_load = probe.merge(self.by_load, on=KEYS, how="inner")
@@ -78,6 +93,12 @@ class LookupTable:
             out.loc[frame.index, "rung"] = rung
         out.loc[by_load.index, list(FIGURES)] = by_load[list(FIGURES)].to_numpy()
         out.loc[by_load.index, "rung"] = "load"
+        if per_unit and PER_UNIT in self.items.columns:
+            extra = overall[PER_UNIT].reindex(out.index).fillna(0.0).to_numpy(dtype=np.float64)
+            units = np.maximum(tickets["quantity"].to_numpy(dtype=np.float64) - 1.0, 0.0)
+            for p50, p90 in (("p50_s", "p90_s"), ("total_p50_s", "total_p90_s")):
+                out[p50] = out[p50].to_numpy(dtype=np.float64) + units * extra
+                out[p90] = np.fmax(out[p90].to_numpy(dtype=np.float64), out[p50].to_numpy())
         out.index = tickets.index
         return out
 

@@ -20,7 +20,7 @@ import pandas as pd
 from rms_ml_push.models.kitchen.buckets import choose_load_buckets, representative_loads
 from rms_ml_push.models.kitchen.quantile_model import KitchenModel, conformal_scale
 from rms_ml_push.models.kitchen.rules import MedianRung
-from rms_ml_push.models.kitchen.table import FIGURES, KEYS, LookupTable
+from rms_ml_push.models.kitchen.table import FIGURES, KEYS, PER_UNIT, LookupTable
 
 RENAME = {"cook_p50": "p50_s", "cook_p90": "p90_s", "total_p50": "total_p50_s"}
 RENAME["total_p90"] = "total_p90_s"
@@ -39,14 +39,18 @@ def build_model_table(
         buckets = choose_load_buckets(rows["load"])
         levels = representative_loads(rows["load"], buckets)
         hour_load = rows.groupby("local_hour")["load"].median().round().astype(int)
-        variants = [("overall", -1, sample)]
+        # "unit2" (two units, else as "overall") gives the per-extra-unit figure.
+        variants = [("overall", -1, sample), ("unit2", -1, sample)]
         variants += [("load", k, sample.assign(load=lv)) for k, lv in enumerate(levels)]
         variants += [
             ("hour", int(cast(Any, h)), sample.assign(local_hour=int(cast(Any, h)), load=int(lv)))
             for h, lv in hour_load.items()
         ]
         for kind, key, base in variants:
-            cells.append(_swap_items(base, items).assign(kind=kind, key=key, station_id=station_id))
+            units = 2 if kind == "unit2" else 1
+            cells.append(
+                _swap_items(base, items, units).assign(kind=kind, key=key, station_id=station_id)
+            )
         bounds += [
             (int(cast(Any, station_id)), k, low, high) for k, (low, high) in enumerate(buckets)
         ]
@@ -56,9 +60,9 @@ def build_model_table(
     return _table_from_grid(grid, edges.astype({"queue_max": "Int64"}))
 
 
-def _swap_items(sample: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
-    """One copy of ``sample`` per item, with that item's id and category, quantity 1."""
-    base = sample.drop(columns=["menu_item_id", "category"]).assign(quantity=1)
+def _swap_items(sample: pd.DataFrame, items: pd.DataFrame, units: int = 1) -> pd.DataFrame:
+    """One copy of ``sample`` per item, with that item's id and category, ``units`` each."""
+    base = sample.drop(columns=["menu_item_id", "category"]).assign(quantity=units)
     return base.merge(items, how="cross")
 
 
@@ -66,11 +70,16 @@ def _table_from_grid(grid: pd.DataFrame, edges: pd.DataFrame) -> LookupTable:
     figures = list(FIGURES)
     medians = grid.groupby(["kind", "key", *KEYS], sort=True)[figures].median()
     items = medians.loc["overall"].reset_index().drop(columns="key").assign(source="model")
+    # Cook time added by the second unit (the demo's kitchens: about +35 % of one unit).
+    two = medians.loc["unit2"].reset_index().drop(columns="key")
+    extra = two.merge(items[[*KEYS, "p50_s"]], on=KEYS, suffixes=("", "_one"))
+    extra[PER_UNIT] = (extra["p50_s"] - extra["p50_s_one"]).clip(lower=0.0)
+    items = items.merge(extra[[*KEYS, PER_UNIT]], on=KEYS, how="left")
     by_load = medians.loc["load"].reset_index().rename(columns={"key": "bucket"})
     by_load = by_load.merge(edges, on=["station_id", "bucket"], how="left")
     by_hour = medians.loc["hour"].reset_index().rename(columns={"key": "hour"})
     return LookupTable(
-        items=items[[*KEYS, "source", *figures]],
+        items=items[[*KEYS, "source", *figures, PER_UNIT]],
         by_load=by_load[[*KEYS, "queue_min", "queue_max", *figures]],
         by_hour=by_hour[[*KEYS, "hour", *figures]],
     )
@@ -92,6 +101,8 @@ def calibrate_table(table: LookupTable, calib: pd.DataFrame, coverage: float = 0
     """Rescale the table's p90 figures so that, looked up the RMS's way on ``calib``, they
     cover ``coverage`` of the actual times. Overall ``total_p90_s`` is scaled on its own,
     since that is the only total the contract's RMS looks up."""
+    # Calibrated on the contract's own lookup (no per-unit addition), so that an RMS that
+    # ignores the extension keeps its coverage (the extension leaves p90s as they are).
     found = table.lookup(calib)
     overall = calib[KEYS].merge(table.items, on=KEYS, how="left")
     scale_cook = _scale(calib["cook_s"], found["p90_s"], coverage)

@@ -1,0 +1,178 @@
+"""The kitchen job end to end on demo data: run_job against a real SQLite RMS and store."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from rms_ml_push.config import Settings, load_settings
+from rms_ml_push.demo.generator import DemoSummary
+from rms_ml_push.features.calendar import forecast_hours, hour0, hour_labels
+from rms_ml_push.jobs.runtime import JobRequest, JobResult, PredictionSet, run_job
+from rms_ml_push.store.engine import Store
+from rms_ml_push.store.migrate import migrate
+from rms_ml_push.store.schema import job_runs, model_versions
+from tests.integration import kitchen_support as ks
+
+EVENT = "kitchen.prep_time.updated"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSummary]:
+    """Two restaurants x 60 days of demo data, shared by this module's tests."""
+    path = tmp_path_factory.mktemp("kitchen_demo") / "rms.sqlite3"
+    return path, ks.make_demo(path)
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch, demo: tuple[Path, DemoSummary]) -> Settings:
+    """Settings reading the demo RMS, with one endpoint for every prediction event."""
+    monkeypatch.setenv("RMS_ML_RMS_URL", f"sqlite:///{demo[0]}")
+    monkeypatch.setenv("RMS_ML_ENDPOINTS", ks.endpoint_env())
+    monkeypatch.setenv("RMS_ML_DELIVERY__MAX_BODY_BYTES", "16384")
+    monkeypatch.setenv("RMS_ML_KITCHEN__MAX_ITER", "40")  # small models: a quick test
+    return load_settings()
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    """The migrated store of the test's own folder."""
+    st = Store.from_url(settings.store_url.get_secret_value())
+    migrate(st)
+    yield st
+    st.dispose()
+
+
+def _as_of() -> datetime:
+    return ks.as_of_after(ks.demo_end())
+
+
+def test_run_end_to_end(settings: Settings, store: Store, demo: tuple[Path, DemoSummary]) -> None:
+    """Bodies validate, 24 hourly rows per station, every dirty ticket counted, slot once."""
+    request = JobRequest("kitchen", _as_of())
+    report = run_job(settings, store, request)
+    assert report.status == "succeeded", report.detail
+    found = ks.bodies(store, EVENT)
+    check = ks.validator(EVENT)
+    for body in found:
+        check.validate(body)
+    assert max(b["data"]["part"]["count"] for b in found) > 1  # 16 KiB forces parts
+    zones = ks.zones(demo[0])
+    merged = ks.per_restaurant(found)
+    assert sorted(merged) == sorted(zones)
+    for rid, got in merged.items():
+        _check_station_load(got["station_load"], zones[rid], request.as_of)
+        assert got["prep_times"], rid
+        served = [r for r in got["prep_times"] if r["source"] == "model"]
+        assert served, rid
+        assert all(r["by_load"] and "total_p50_s" in r["by_load"][0] for r in served)
+        assert all(r["per_extra_unit_s"] >= 0 for r in served)
+        assert {d["orders_forecast"]["source"] for d in got["data"]} == {"rule_based"}
+    with store.read() as conn:
+        run = conn.execute(sa.select(job_runs).where(job_runs.c.id == report.run_id)).one()
+    for demo_kind, rule in ks.KITCHEN_DIRTY.items():
+        assert run.quality[rule] == demo[1].dirty[demo_kind], rule
+    assert run.quality["quantity_non_positive"] > 0  # tickets of the demo's dirty lines
+    trained = ks.bodies(store, "model.trained")
+    assert len(trained) == len(zones)
+    for body in trained:
+        ks.validator("model.trained").validate(body)
+    assert run_job(settings, store, request).status == "skipped"
+
+
+def _check_station_load(rows: list[dict[str, Any]], tz: str, as_of: datetime) -> None:
+    by_station: dict[int, list[str]] = {}
+    for row in rows:
+        by_station.setdefault(row["station_id"], []).append(row["ts"])
+    assert by_station
+    for labels in by_station.values():
+        starts = pd.to_datetime(labels, utc=True)
+        assert len(labels) == 24
+        assert starts[0] <= pd.Timestamp(as_of) < starts[0] + pd.Timedelta(hours=1)
+        assert (starts[1:] - starts[:-1] == pd.Timedelta(hours=1)).all()
+        local = pd.Timestamp(labels[0]).tz_convert(tz)
+        assert local.minute == 0
+        assert local.utcoffset() == pd.Timestamp(labels[0]).utcoffset()  # offset of its zone
+
+
+def _demand_set(rid: int, tz: str, as_of: datetime, orders: list[float]) -> JobResult:
+    labels = hour_labels(forecast_hours(as_of, tz, 24), tz)
+    points = [
+        {"ts": ts, "yhat": y, "lo_80": y, "hi_80": y, "lo_95": y, "hi_95": y}
+        for ts, y in zip(labels, orders, strict=True)
+    ]
+    series = [{"target": "orders", "menu_item_id": None, "source": "model", "points": points}]
+    return JobResult(prediction_sets=[PredictionSet("demand.hour", rid, {"series": series})])
+
+
+def test_stored_hourly_demand_drives_station_load(
+    settings: Settings, store: Store, demo: tuple[Path, DemoSummary]
+) -> None:
+    """With a stored demand.hour set of the same as_of, expected tickets follow its orders."""
+    rid, tz = 1, ks.zones(demo[0])[1]
+    as_of = _as_of()
+    orders = [float((h * 7) % 23) for h in range(24)]
+    seeded = run_job(
+        settings,
+        store,
+        JobRequest("demand", as_of, restaurants=(rid,)),
+        compute=lambda _s, _r, _id: _demand_set(rid, tz, as_of, orders),
+    )
+    assert seeded.status == "succeeded"
+    report = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(rid,)))
+    assert report.status == "succeeded", report.detail
+    got = ks.per_restaurant(ks.bodies(store, EVENT))[rid]
+    assert {d["orders_forecast"]["source"] for d in got["data"]} == {"stored"}
+    first = pd.Timestamp(hour0(as_of, tz))
+    for station in {r["station_id"] for r in got["station_load"]}:
+        rows = [r for r in got["station_load"] if r["station_id"] == station]
+        assert pd.Timestamp(rows[0]["ts"]) == first
+        tickets = [r["expected_tickets"] for r in rows]
+        share = max(tickets) / max(orders)
+        assert share > 0
+        for t, o in zip(tickets, orders, strict=True):
+            assert t == pytest.approx(o * share, abs=0.011)
+
+
+def test_corrupt_model_and_rejected_challenger_never_reach_the_rms(
+    settings: Settings, store: Store
+) -> None:
+    """Latest version corrupt, the next challenger rejected: every row is rule-based."""
+    as_of = _as_of()
+    first = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(2,)))
+    assert first.status == "succeeded", first.detail
+    name = "kitchen_performance-r2"
+    with store.write() as conn:
+        row = conn.execute(
+            sa.select(model_versions.c.id, model_versions.c.metrics).where(
+                model_versions.c.name == name
+            )
+        ).one()
+        metrics = dict(row.metrics)
+        metrics["model"] = {**metrics["model"], "mae_total_p50": 0.001}  # unbeatable champion
+        conn.execute(
+            sa.update(model_versions).where(model_versions.c.id == row.id).values(metrics=metrics)
+        )
+    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / name / "v1.0.0" / "model.joblib"
+    model_file.write_bytes(model_file.read_bytes()[:-10] + b"corrupted!")
+    with store.write() as conn:
+        conn.execute(sa.delete(ks.messages))
+    second = run_job(
+        settings, store, JobRequest("kitchen", as_of + timedelta(days=1), restaurants=(2,))
+    )
+    assert second.status == "succeeded", second.detail
+    trained = ks.bodies(store, "model.trained")
+    assert [b["data"]["promoted"] for b in trained] == [False]
+    got = ks.per_restaurant(ks.bodies(store, EVENT))[2]
+    assert {r["source"] for r in got["prep_times"]} == {"rule_based"}
+    assert all(r["by_load"] == [] for r in got["prep_times"])
+    for data in got["data"]:
+        assert data["model"]["source"] == "rule_based"
+        assert data["model"]["version"] is None
