@@ -74,7 +74,7 @@ def test_run_end_to_end(settings: Settings, store: Store, demo: tuple[Path, Demo
         assert served, rid
         assert all(r["by_load"] and "total_p50_s" in r["by_load"][0] for r in served)
         assert all(r["per_extra_unit_s"] >= 0 for r in served)
-        assert {d["orders_forecast"]["source"] for d in got["data"]} == {"rule_based"}
+        assert {d["orders_forecast"]["source"] for d in got["data"]} == {"computed"}
     with store.read() as conn:
         run = conn.execute(sa.select(job_runs).where(job_runs.c.id == report.run_id)).one()
     for demo_kind, rule in ks.KITCHEN_DIRTY.items():
