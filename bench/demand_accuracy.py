@@ -54,9 +54,15 @@ def _baselines(history: pd.DataFrame, n_jobs: int) -> pd.DataFrame:
 
 
 def _closures(history: pd.DataFrame, info: pd.DataFrame, calendars, until):  # type: ignore[no-untyped-def]
+    if "closure_key" not in info.columns:
+        return None
     keys = set(info["closure_key"].dropna())
     totals = history[history["unique_id"].isin(keys)]
-    cal = {k: calendars.get(info.set_index("unique_id").loc[k, "calendar_key"]) for k in keys}
+    by_id = info.set_index("unique_id")
+    cal = {
+        k: calendars.get(by_id.loc[k, "calendar_key"]) if "calendar_key" in by_id else None
+        for k in keys
+    }
     return detect_closures(totals, calendars={k: v for k, v in cal.items() if v}, until=until)
 
 
@@ -144,7 +150,13 @@ def chicago_frame(days: int = 730) -> tuple[pd.DataFrame, pd.DataFrame, dict[str
     wide = raw.assign(ds=pd.to_datetime(raw["date"]))[["ds", *stations]].tail(days)
     frame = wide.melt(id_vars="ds", var_name="unique_id", value_name="y")
     info = pd.DataFrame(
-        {"unique_id": stations, "group": "station", "is_count": False, "calendar_key": "US"}
+        {
+            "unique_id": stations,
+            "group": "station",
+            "is_count": False,
+            "calendar_key": "US",
+            "closure_key": stations,
+        }
     )
     return frame, info, {"US": HolidayCalendar("US", "IL")}
 

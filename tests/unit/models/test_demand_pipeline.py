@@ -13,6 +13,7 @@ from rms_ml_push.models.demand import (
     OUTPUT_COLUMNS,
     DemandConfig,
     DemandResult,
+    DemandState,
     detect_closures,
     forecast_demand,
 )
@@ -116,7 +117,8 @@ def test_refit_reuses_the_selection_and_selects_only_new_series(full_run) -> Non
     """full=False keeps each known series' model; an unknown series is selected afresh."""
     frame, info, result = full_run
     selection = {k: "window_average" for k in result.state.selection if k != "r1:item3"}
-    state = replace(result.state, selection=selection)
+    saved = json.loads(json.dumps(replace(result.state, selection=selection).to_json_dict()))
+    state = DemandState.from_json_dict(saved, gbm=result.state.gbm)
     refit = forecast_demand(frame, info, CONFIG, state=state, full=False)
     chosen = refit.state.selection
     assert all(chosen[k] == "window_average" for k in ("r1:orders", "r1:item1", "r1:item2"))

@@ -82,6 +82,17 @@ class DemandState:
     metrics: dict[str, Any]
     gbm: Any = None  # sklearn HistGradientBoostingRegressor fitted on the latest data
 
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any], gbm: Any = None) -> DemandState:
+        """The inverse of :meth:`to_json_dict` (the registry loads ``gbm`` separately)."""
+        return cls(
+            config=dict(data["config"]),
+            selection=dict(data["selection"]),
+            calibration=dict(data["calibration"]),
+            metrics=dict(data["metrics"]),
+            gbm=gbm,
+        )
+
     def to_json_dict(self) -> dict[str, Any]:
         """Everything but the GBM object (save that with joblib)."""
         return {
