@@ -156,6 +156,44 @@ def test_filtered_run_keeps_the_other_restaurants_bundle(
     assert str(latest) == ("1.1.0" if trained["promoted"] else "1.0.0")
     got = ks.per_restaurant(ks.bodies(store, EVENT))
     assert {d["model"]["version"] for d in got[2]["data"]} == {str(latest)}
+    _corrupt_latest_falls_to_previous(settings, store, as_of + timedelta(days=2))
+
+
+def _corrupt_latest_falls_to_previous(settings: Settings, store: Store, as_of: datetime) -> None:
+    """1.1.0 promoted then corrupted, the next challenger rejected: restaurant 1 is served
+    by 1.0.0 (``previous_model``)."""
+    with open_resources(settings) as resources:
+        resources.registry.promote(NAME, "1.1.0", reason="test")
+    _make_champion_unbeatable(store, "1.1.0", rid=1)
+    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / NAME / "v1.1.0" / "model.joblib"
+    model_file.write_bytes(model_file.read_bytes()[:-10] + b"corrupted!")
+    with store.write() as conn:
+        conn.execute(sa.delete(ks.messages))
+    third = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(1,)))
+    assert third.status == "succeeded", third.detail
+    assert [b["data"]["promoted"] for b in ks.bodies(store, "model.trained")] == [False]
+    got = ks.per_restaurant(ks.bodies(store, EVENT))[1]
+    assert {r["source"] for r in got["prep_times"]} == {"previous_model"}
+    for data in got["data"]:
+        assert data["model"]["source"] == "previous_model"
+        assert data["model"]["version"] == "1.0.0"
+    rejected, _ = _version(settings, "1.2.0")
+    assert sorted(rejected.bundles) == [1, 2]  # 2 carried from 1.0.0, latest being corrupt
+
+
+def _make_champion_unbeatable(store: Store, version: str, *, rid: int) -> None:
+    with store.write() as conn:
+        row = conn.execute(
+            sa.select(model_versions.c.id, model_versions.c.metrics).where(
+                model_versions.c.name == NAME, model_versions.c.version == version
+            )
+        ).one()
+        metrics = dict(row.metrics)
+        unbeatable = {"mae_total_p50": 0.001, f"r{rid}.mae_total_p50": 0.001}
+        metrics["model"] = {**metrics["model"], **unbeatable}
+        conn.execute(
+            sa.update(model_versions).where(model_versions.c.id == row.id).values(metrics=metrics)
+        )
 
 
 def _check_station_load(rows: list[dict[str, Any]], tz: str, as_of: datetime) -> None:
@@ -219,20 +257,8 @@ def test_corrupt_model_and_rejected_challenger_never_reach_the_rms(
     as_of = _as_of()
     first = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(2,)))
     assert first.status == "succeeded", first.detail
-    name = NAME
-    with store.write() as conn:
-        row = conn.execute(
-            sa.select(model_versions.c.id, model_versions.c.metrics).where(
-                model_versions.c.name == name
-            )
-        ).one()
-        metrics = dict(row.metrics)
-        unbeatable = {"mae_total_p50": 0.001, "r2.mae_total_p50": 0.001}
-        metrics["model"] = {**metrics["model"], **unbeatable}  # an unbeatable champion
-        conn.execute(
-            sa.update(model_versions).where(model_versions.c.id == row.id).values(metrics=metrics)
-        )
-    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / name / "v1.0.0" / "model.joblib"
+    _make_champion_unbeatable(store, "1.0.0", rid=2)
+    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / NAME / "v1.0.0" / "model.joblib"
     model_file.write_bytes(model_file.read_bytes()[:-10] + b"corrupted!")
     with store.write() as conn:
         conn.execute(sa.delete(ks.messages))
