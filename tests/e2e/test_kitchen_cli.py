@@ -15,7 +15,7 @@ EVENT = "kitchen.prep_time.updated"
 
 
 def test_cli_runs_kitchen_for_one_restaurant(tmp_path: Path) -> None:
-    """Exit 0, a JSON report on stdout, schema-valid bodies, no traceback on stderr."""
+    """Exit 0, a JSON report, schema-valid bodies, the seed's registry layout, no traceback."""
     rms = tmp_path / "rms.sqlite3"
     ks.make_demo(rms)
     as_of = ks.as_of_after(ks.demo_end())
@@ -52,3 +52,11 @@ def test_cli_runs_kitchen_for_one_restaurant(tmp_path: Path) -> None:
     assert list(merged) == [2]
     stations = {r["station_id"] for r in merged[2]["station_load"]}
     assert len(merged[2]["station_load"]) == 24 * len(stations)
+    assert report["summary"]["version"] == "1.0.0"
+    models = Path(os.environ["RMS_ML_MODEL_DIR"])
+    assert [p.name for p in models.iterdir()] == ["kitchen_performance"]
+    folder = models / "kitchen_performance"
+    assert (folder / "v1.0.0" / "model.joblib").is_file()
+    assert {"metadata.json", "metrics.json"} <= {p.name for p in (folder / "v1.0.0").iterdir()}
+    latest = folder / "latest"
+    assert (os.readlink(latest) if latest.is_symlink() else latest.read_text()) == "v1.0.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,13 +16,16 @@ import sqlalchemy as sa
 from rms_ml_push.config import Settings, load_settings
 from rms_ml_push.demo.generator import DemoSummary
 from rms_ml_push.features.calendar import forecast_hours, hour0, hour_labels
+from rms_ml_push.jobs.common import open_resources
 from rms_ml_push.jobs.runtime import JobRequest, JobResult, PredictionSet, run_job
+from rms_ml_push.models.kitchen.versions import KitchenVersion
 from rms_ml_push.store.engine import Store
 from rms_ml_push.store.migrate import migrate
 from rms_ml_push.store.schema import job_runs, model_versions
 from tests.integration import kitchen_support as ks
 
 EVENT = "kitchen.prep_time.updated"
+NAME = "kitchen_performance"
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +85,115 @@ def test_run_end_to_end(settings: Settings, store: Store, demo: tuple[Path, Demo
         assert run.quality[rule] == demo[1].dirty[demo_kind], rule
     assert run.quality["quantity_non_positive"] > 0  # tickets of the demo's dirty lines
     trained = ks.bodies(store, "model.trained")
-    assert len(trained) == len(zones)
-    for body in trained:
-        ks.validator("model.trained").validate(body)
+    assert [b["data"]["name"] for b in trained] == [NAME]  # one version for all restaurants
+    ks.validator("model.trained").validate(trained[0])
+    folder = Path(os.environ["RMS_ML_MODEL_DIR"]) / NAME
+    assert (folder / "v1.0.0" / "model.joblib").is_file()
+    assert _latest(folder) == "v1.0.0"
+    assert sorted(p.name for p in Path(os.environ["RMS_ML_MODEL_DIR"]).iterdir()) == [NAME]
+    metrics = json.loads((folder / "v1.0.0" / "metrics.json").read_text())
+    for rid in zones:
+        assert metrics["model"][f"r{rid}.mae_total_p50"] > 0
+        assert metrics["baseline"][f"r{rid}.mae_total_p50"] > 0
+    for data in (d for got in merged.values() for d in got["data"]):
+        assert data["model"]["name"] == NAME
+        assert data["model"]["version"] == "1.0.0"
+        assert data["backtest"]["model"]["mae_total_p50"] == pytest.approx(
+            metrics["model"][f"r{data['restaurant_id']}.mae_total_p50"]
+        )
     assert run_job(settings, store, request).status == "skipped"
+
+
+def _latest(folder: Path) -> str:
+    latest = folder / "latest"
+    return os.readlink(latest) if latest.is_symlink() else latest.read_text().strip()
+
+
+def _version(settings: Settings, version: str) -> tuple[KitchenVersion, dict[str, Any]]:
+    with open_resources(settings) as resources:
+        loaded = resources.registry.load(NAME, version)
+    assert isinstance(loaded.model, KitchenVersion)
+    return loaded.model, dict(loaded.metrics)
+
+
+def test_filtered_run_keeps_the_other_restaurants_bundle(
+    settings: Settings, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run for restaurant 2 carries restaurant 1's bundle and scores over; the gate
+    compares restaurant 2 only, against the champion re-scored on the same tickets."""
+    as_of = _as_of()
+    first = run_job(settings, store, JobRequest("kitchen", as_of))
+    assert first.status == "succeeded", first.detail
+    # Other hyper-parameters (a MINOR bump): restaurant 2's refit differs from its old fit.
+    monkeypatch.setenv("RMS_ML_KITCHEN__MAX_ITER", "25")
+    second = run_job(
+        load_settings(), store, JobRequest("kitchen", as_of + timedelta(days=1), restaurants=(2,))
+    )
+    assert second.status == "succeeded", second.detail
+    old, old_metrics = _version(settings, "1.0.0")
+    new, new_metrics = _version(settings, "1.1.0")
+    assert sorted(new.bundles) == [1, 2]
+    kept, refitted = new.bundle(1), new.bundle(2)
+    assert kept.table.to_prep_times() == old.bundle(1).table.to_prep_times()
+    assert [p.station_id for p in kept.profiles] == [p.station_id for p in old.bundle(1).profiles]
+    assert refitted.table.to_prep_times() != old.bundle(2).table.to_prep_times()
+    model, old_model = new_metrics["model"], old_metrics["model"]
+    assert {k: v for k, v in model.items() if k.startswith("r1.")} == {
+        k: v for k, v in old_model.items() if k.startswith("r1.")
+    }
+    assert model["mae_total_p50"] == pytest.approx(model["r2.mae_total_p50"])  # run's only
+    # Same history, so restaurant 2's old table re-scored on the same tickets scores what
+    # it scored then; the pooled figure of both restaurants would not be like with like.
+    champion = new_metrics["champion"]
+    assert champion["mae_total_p50"] == pytest.approx(old_model["r2.mae_total_p50"])
+    assert champion["mae_total_p50"] != pytest.approx(old_model["mae_total_p50"])
+    carried = [w for w in new_metrics["windows"] if w["restaurant_id"] == 1]
+    assert carried
+    assert carried[0]["carried_from"] == "1.0.0"
+    trained = ks.bodies(store, "model.trained")[-1]["data"]
+    with open_resources(settings) as resources:
+        latest = resources.registry.latest_version(NAME)
+    assert str(latest) == ("1.1.0" if trained["promoted"] else "1.0.0")
+    got = ks.per_restaurant(ks.bodies(store, EVENT))
+    assert {d["model"]["version"] for d in got[2]["data"]} == {str(latest)}
+    _corrupt_latest_falls_to_previous(settings, store, as_of + timedelta(days=2))
+
+
+def _corrupt_latest_falls_to_previous(settings: Settings, store: Store, as_of: datetime) -> None:
+    """1.1.0 promoted then corrupted, the next challenger rejected: restaurant 1 is served
+    by 1.0.0 (``previous_model``)."""
+    with open_resources(settings) as resources:
+        resources.registry.promote(NAME, "1.1.0", reason="test")
+    _make_champion_unbeatable(store, "1.1.0", rid=1)
+    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / NAME / "v1.1.0" / "model.joblib"
+    model_file.write_bytes(model_file.read_bytes()[:-10] + b"corrupted!")
+    with store.write() as conn:
+        conn.execute(sa.delete(ks.messages))
+    third = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(1,)))
+    assert third.status == "succeeded", third.detail
+    assert [b["data"]["promoted"] for b in ks.bodies(store, "model.trained")] == [False]
+    got = ks.per_restaurant(ks.bodies(store, EVENT))[1]
+    assert {r["source"] for r in got["prep_times"]} == {"previous_model"}
+    for data in got["data"]:
+        assert data["model"]["source"] == "previous_model"
+        assert data["model"]["version"] == "1.0.0"
+    rejected, _ = _version(settings, "1.2.0")
+    assert sorted(rejected.bundles) == [1, 2]  # 2 carried from 1.0.0, latest being corrupt
+
+
+def _make_champion_unbeatable(store: Store, version: str, *, rid: int) -> None:
+    with store.write() as conn:
+        row = conn.execute(
+            sa.select(model_versions.c.id, model_versions.c.metrics).where(
+                model_versions.c.name == NAME, model_versions.c.version == version
+            )
+        ).one()
+        metrics = dict(row.metrics)
+        unbeatable = {"mae_total_p50": 0.001, f"r{rid}.mae_total_p50": 0.001}
+        metrics["model"] = {**metrics["model"], **unbeatable}
+        conn.execute(
+            sa.update(model_versions).where(model_versions.c.id == row.id).values(metrics=metrics)
+        )
 
 
 def _check_station_load(rows: list[dict[str, Any]], tz: str, as_of: datetime) -> None:
@@ -148,19 +257,8 @@ def test_corrupt_model_and_rejected_challenger_never_reach_the_rms(
     as_of = _as_of()
     first = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(2,)))
     assert first.status == "succeeded", first.detail
-    name = "kitchen_performance-r2"
-    with store.write() as conn:
-        row = conn.execute(
-            sa.select(model_versions.c.id, model_versions.c.metrics).where(
-                model_versions.c.name == name
-            )
-        ).one()
-        metrics = dict(row.metrics)
-        metrics["model"] = {**metrics["model"], "mae_total_p50": 0.001}  # unbeatable champion
-        conn.execute(
-            sa.update(model_versions).where(model_versions.c.id == row.id).values(metrics=metrics)
-        )
-    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / name / "v1.0.0" / "model.joblib"
+    _make_champion_unbeatable(store, "1.0.0", rid=2)
+    model_file = Path(os.environ["RMS_ML_MODEL_DIR"]) / NAME / "v1.0.0" / "model.joblib"
     model_file.write_bytes(model_file.read_bytes()[:-10] + b"corrupted!")
     with store.write() as conn:
         conn.execute(sa.delete(ks.messages))

@@ -12,6 +12,9 @@ The table is scored as the RMS applies it with the additive contract extensions:
 time looked up by load bucket, then hour, then overall, plus ``per_extra_unit_s`` per
 unit above one (``LookupTable.lookup(per_unit=True)``); items
 the table lacks take the baseline's figures, as the RMS would take its own.
+
+``champion``: the current champion's table for the same restaurant, scored the same way
+on the same tickets, so that the gate compares like with like.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pandas as pd
 from rms_ml_push.models.kitchen.evaluate import busy_mask, score, time_split
 from rms_ml_push.models.kitchen.fit import KitchenFit
 from rms_ml_push.models.kitchen.rules import fit_median_rung
+from rms_ml_push.models.kitchen.table import LookupTable
 
 PRIMARY_METRIC = "mae_total_p50"
 
@@ -35,11 +39,19 @@ class Backtest:
     model: dict[str, float]
     baseline: dict[str, float]
     window: dict[str, str | int]
+    champion: dict[str, float] | None = None
 
 
-def calib_backtest(features: pd.DataFrame, fit: KitchenFit, *, calib_days: int) -> Backtest | None:
-    """Score ``fit``'s table against the median on its calibration slice; None on the
-    rule-based rung or when the slice has no ticket the baseline knows."""
+def calib_backtest(
+    features: pd.DataFrame,
+    fit: KitchenFit,
+    *,
+    calib_days: int,
+    champion: LookupTable | None = None,
+) -> Backtest | None:
+    """Score ``fit``'s table (and ``champion``'s) against the median on ``fit``'s
+    calibration slice; None on the rule-based rung or when the slice has no ticket the
+    baseline knows."""
     if fit.model is None:
         return None
     split = time_split(features, test_days=0, calib_days=calib_days)
@@ -50,14 +62,7 @@ def calib_backtest(features: pd.DataFrame, fit: KitchenFit, *, calib_days: int) 
     test, baseline = test[keep].reset_index(drop=True), baseline[keep].reset_index(drop=True)
     if test.empty:
         return None
-    found = fit.table.lookup(test, per_unit=True)
-    table = pd.DataFrame(
-        {
-            f"{target}_{q}": found[f"{prefix}{q}_s"].fillna(baseline[f"{target}_{q}"])
-            for target, prefix in (("cook", ""), ("total", "total_"))
-            for q in ("p50", "p90")
-        }
-    )
+    table = _looked_up(fit.table, test, baseline)
     busy = busy_mask(test)
     window: dict[str, str | int] = {
         "from": test["queued_at"].min().isoformat(),
@@ -65,7 +70,24 @@ def calib_backtest(features: pd.DataFrame, fit: KitchenFit, *, calib_days: int) 
         "tickets": len(test),
         "busy_tickets": int(busy.sum()),
     }
-    return Backtest(_scores(test, table, busy), _scores(test, baseline, busy), window)
+    rescored = None
+    if champion is not None:
+        rescored = _scores(test, _looked_up(champion, test, baseline), busy)
+    return Backtest(
+        _scores(test, table, busy), _scores(test, baseline, busy), window, champion=rescored
+    )
+
+
+def _looked_up(table: LookupTable, test: pd.DataFrame, baseline: pd.DataFrame) -> pd.DataFrame:
+    """``table`` applied as the RMS does; items it lacks take the baseline's figures."""
+    found = table.lookup(test, per_unit=True)
+    return pd.DataFrame(
+        {
+            f"{target}_{q}": found[f"{prefix}{q}_s"].fillna(baseline[f"{target}_{q}"])
+            for target, prefix in (("cook", ""), ("total", "total_"))
+            for q in ("p50", "p90")
+        }
+    )
 
 
 def _scores(test: pd.DataFrame, pred: pd.DataFrame, busy: np.ndarray) -> dict[str, float]:
