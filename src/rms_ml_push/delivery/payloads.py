@@ -114,33 +114,56 @@ def split_rows(
     max_body_bytes: int,
     supersede: str | None = None,
 ) -> list[Event]:
-    """Events carrying ``rows`` under ``data[rows_key]``, split into parts under the limit.
+    """Events carrying ``rows`` under ``data[rows_key]``, split into parts under the limit."""
+    return split_lists(
+        event_type,
+        data,
+        {rows_key: rows},
+        now=now,
+        max_body_bytes=max_body_bytes,
+        supersede=supersede,
+    )
 
-    Every part has ``part.index`` (1-based), ``part.count`` and the same other fields,
-    ``generated_at`` included. A single row too big for any body raises
-    PayloadTooLargeError.
+
+def split_lists(
+    event_type: str,
+    data: Mapping[str, Any],
+    lists: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    now: datetime,
+    max_body_bytes: int,
+    supersede: str | None = None,
+) -> list[Event]:
+    """Events carrying one or more result lists, packed in order into parts under the limit.
+
+    Every part has every list key (its slice, often empty), ``part.index`` (1-based),
+    ``part.count`` and the same other fields, ``generated_at`` included, so the RMS
+    rebuilds each list by concatenating the parts. A single row too big for any body
+    raises PayloadTooLargeError.
     """
     if "generated_at" not in data:
         raise ValueError("data must carry generated_at: parts of one set share it")
-    base = {**data, rows_key: [], "part": {"index": 1, "count": 1}}
+    base = {**data, **{name: [] for name in lists}, "part": {"index": 1, "count": 1}}
     base_size = len(canonical_json(envelope(event_type, base, now=now))) + _PART_SLACK_BYTES
     room = max_body_bytes - base_size
-    sizes = _row_sizes(rows)
+    tagged = [(name, row) for name, rows in lists.items() for row in rows]
+    sizes = _row_sizes([row for _, row in tagged])
     too_big = [i for i, size in enumerate(sizes) if size > room]
     if too_big or room <= 0:
         raise PayloadTooLargeError(
             f"{event_type}: row {too_big[0] if too_big else 0} alone does not fit in a "
             f"{max_body_bytes}-byte body"
         )
-    slices = _pack(sizes, room) if rows else [(0, 0)]
-    count = len(slices)
-    return [
-        build_event(
-            event_type,
-            {**data, rows_key: list(rows[a:b]), "part": {"index": i, "count": count}},
-            now=now,
-            max_body_bytes=max_body_bytes,
-            supersede=supersede,
+    slices = _pack(sizes, room) if tagged else [(0, 0)]
+    events = []
+    for index, (start, stop) in enumerate(slices, start=1):
+        part: dict[str, list[Mapping[str, Any]]] = {name: [] for name in lists}
+        for name, row in tagged[start:stop]:
+            part[name].append(row)
+        body = {**data, **part, "part": {"index": index, "count": len(slices)}}
+        events.append(
+            build_event(
+                event_type, body, now=now, max_body_bytes=max_body_bytes, supersede=supersede
+            )
         )
-        for i, (a, b) in enumerate(slices, start=1)
-    ]
+    return events
