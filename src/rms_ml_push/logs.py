@@ -59,7 +59,14 @@ def _phone_or_number(match: re.Match[str]) -> str:
     return raw
 
 
+# Identifiers we generate ourselves: never PII, and digit runs in them (a pid, a random
+# token) must not be mistaken for phone numbers.
+_OWN_ID_KEYS = frozenset({"instance", "instance_id", "run_id", "msg_id", "timestamp"})
+
+
 def _redact_value(key: str, value: Any) -> Any:
+    if key in _OWN_ID_KEYS and isinstance(value, str):
+        return value
     if _SECRET_KEY.search(key) or _PII_KEY.match(key):
         return REDACTED if value not in (None, "") else value
     if isinstance(value, str):

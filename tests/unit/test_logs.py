@@ -151,3 +151,12 @@ def test_console_renderer_on_a_terminal() -> None:
     assert "hunter2pw" not in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(text.splitlines()[0])
+
+
+def test_own_identifiers_are_not_taken_for_phones(stream: io.StringIO) -> None:
+    """An instance id with a pid and a token stays readable; the same digits elsewhere do not."""
+    log = get_logger("test")
+    log.info("tick", instance="vm-4242-81726354", note="vm-4242-81726354")
+    (record,) = _records(stream)
+    assert record["instance"] == "vm-4242-81726354"
+    assert record["note"] != "vm-4242-81726354"
