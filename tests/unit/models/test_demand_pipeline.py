@@ -185,3 +185,27 @@ def test_short_and_empty_inputs_do_not_fail() -> None:
     empty = forecast_demand(frame.iloc[:0], None, CONFIG)
     assert list(empty.forecasts.columns) == list(OUTPUT_COLUMNS)
     assert empty.forecasts.empty
+
+
+def test_hourly_across_spring_dst_keeps_the_local_hour_profile() -> None:
+    """tz-aware hours: 168 real hours after the history; after the clocks jump, the forecast
+    at 11:00 local still follows the 11:00 profile and closed hours stay exactly zero."""
+    rng = np.random.default_rng(4)
+    ds = pd.date_range("2025-01-06", "2025-03-29 22:00", freq="h", tz="UTC").tz_convert(
+        "Europe/Berlin"
+    )
+    profile = np.array([0.0] * 11 + [4, 8, 6, 3, 2, 3, 7, 9, 6, 3] + [0.0] * 3)
+    mu = profile[ds.hour] * np.where(ds.dayofweek == 0, 0.0, 1.0)
+    frame = pd.DataFrame({"unique_id": "r", "ds": ds, "y": rng.poisson(mu) * 1.0})
+    closures = detect_closures(frame, freq="h")
+    info = pd.DataFrame({"unique_id": ["r"], "closure_key": ["r"]})
+    out = forecast_demand(frame, info, DemandConfig.hourly(), closures=closures).forecasts
+    assert len(out) == 168
+    assert out["ds"].iloc[0] == ds[-1] + pd.Timedelta(hours=1)
+    assert (out["ds"].diff().dropna() == pd.Timedelta(hours=1)).all()
+    sunday = out[out["ds"].dt.date == pd.Timestamp("2025-03-30").date()]
+    sunday = sunday.set_index(sunday["ds"].dt.hour)
+    assert 2 not in sunday.index  # 02:00 does not exist that night
+    assert sunday.loc[10, "yhat"] == 0.0
+    assert sunday.loc[11, "yhat"] == pytest.approx(4.0, abs=2.0)
+    assert sunday.loc[12, "yhat"] == pytest.approx(8.0, abs=3.0)

@@ -31,6 +31,8 @@ class Closures:
     def mask(self, key: str | None, ds: pd.DatetimeIndex | pd.Series, freq: str) -> np.ndarray:
         """Boolean array: True where ``ds`` is closed for ``key``."""
         stamps = pd.DatetimeIndex(ds)
+        if stamps.tz is not None:
+            stamps = stamps.tz_localize(None)  # local wall-clock positions and dates
         if key is None:
             return np.zeros(len(stamps), dtype=bool)
         closed = np.isin(season_position(stamps, freq), list(self.positions.get(key, ())))
@@ -74,6 +76,10 @@ def detect_closures(
     """
     positions: dict[str, frozenset[int]] = {}
     dates: dict[str, frozenset[pd.Timestamp]] = {}
+    tz = getattr(frame["ds"].dtype, "tz", None)
+    if tz is not None:
+        # Positions and dates are local wall-clock ones (see localtime.py).
+        frame = frame.assign(ds=frame["ds"].dt.tz_localize(None))
     for uid, part in frame.groupby("unique_id", sort=True, observed=True):
         key = str(uid)
         ds = pd.DatetimeIndex(part["ds"])

@@ -9,7 +9,7 @@ the previous selection and calibration are reused and only the chosen models are
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ from rms_ml_push.models.demand.closures import Closures
 from rms_ml_push.models.demand.conformal import calibrate
 from rms_ml_push.models.demand.finalize import finalize
 from rms_ml_push.models.demand.fit import fit_forecast
+from rms_ml_push.models.demand.localtime import to_real_hours, to_wall_clock, wall_clock_tz
 from rms_ml_push.models.demand.metrics import score_frame
 from rms_ml_push.models.demand.panel import Panel, build_panel
 from rms_ml_push.models.demand.prepare import (
@@ -80,6 +81,11 @@ def forecast_demand(
     """Forecast ``h`` steps after the end of ``frame`` for every series in it."""
     if GLOBAL_GBM in config.candidates and config.freq != "D":
         raise ValueError("the global model is daily only; drop 'gbm' from hourly candidates")
+    tz = wall_clock_tz(frame, config.freq)
+    if tz is not None:
+        # One spare step: 168 real hours span 169 wall-clock hours in a spring week.
+        real_h, config = config.h, replace(config, h=config.h + 1)
+        frame = to_wall_clock(frame, tz)
     data = prepare_frame(frame, config)
     if data.empty:
         empty = pd.DataFrame({c: [] for c in OUTPUT_COLUMNS})
@@ -106,6 +112,8 @@ def forecast_demand(
         last=last,
         modelled=modelled,
     )
+    if tz is not None:
+        forecasts = to_real_hours(forecasts, tz, last, real_h)
     series = _series_table(details, chosen, forecasts, metrics)
     groups = group_metrics(series) if "mase" in series.columns else pd.DataFrame()
     new_state = DemandState(
