@@ -135,12 +135,33 @@ def _groups(settings: Settings, inputs: DemandInputs, as_of: datetime) -> list[G
         hourly = inputs.hourly[inputs.hourly["unique_id"].str.startswith(prefixes)]
         info = inputs.info[inputs.info["unique_id"].str.startswith(prefixes)]
         groups.append(GroupRun(key, members, "day", daily, info, DemandConfig.daily(), cal, active))
+        groups.extend(_hourly_groups(key, members, hourly, info=info, cal=cal, active=active))
+    return groups
+
+
+def _hourly_groups(
+    key: str,
+    members: Sequence[Restaurant],
+    hourly: pd.DataFrame,
+    *,
+    info: pd.DataFrame,
+    cal: dict[str, HolidayCalendar],
+    active: set[int],
+) -> list[GroupRun]:
+    """One hourly group per time zone, modelled on that zone's wall clock, so that
+    same-hour-last-week stays the same local hour across a DST change."""
+    groups = []
+    for tz in sorted({r.timezone for r in members}):
+        zone_members = [r for r in members if r.timezone == tz]
+        prefixes = tuple(f"r{r.id}|" for r in zone_members)
+        rows = hourly[hourly["unique_id"].str.startswith(prefixes)]
+        frame = rows.assign(ds=pd.DatetimeIndex(rows["ds"]).tz_convert(tz))
         groups.append(
             GroupRun(
-                key,
-                members,
+                f"{key}|{tz}",
+                zone_members,
                 "hour",
-                hourly[["unique_id", "ds", "y"]],
+                frame[["unique_id", "ds", "y"]],
                 info,
                 DemandConfig.hourly(),
                 cal,
@@ -307,7 +328,7 @@ def _future_index(group: GroupRun, as_of: datetime) -> pd.DatetimeIndex:
     tz = group.restaurants[0].timezone
     if group.granularity == "day":
         return pd.DatetimeIndex(pd.to_datetime(calendar.forecast_days(as_of, tz, group.config.h)))
-    return calendar.forecast_hours(as_of, tz, group.config.h)
+    return calendar.forecast_hours(as_of, tz, group.config.h).tz_convert(tz)
 
 
 def _same_season_mean(
