@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import sqlalchemy as sa
 
+from rms_ml_push.clock import utc_iso
 from rms_ml_push.config import load_settings
 from rms_ml_push.demo.generator import generate_demo
 from rms_ml_push.demo.params import DemoConfig
@@ -23,7 +24,7 @@ from rms_ml_push.jobs.forecasts import demand_series
 from rms_ml_push.jobs.runtime import JobRequest, run_job
 from rms_ml_push.store.engine import Store
 from rms_ml_push.store.migrate import migrate
-from rms_ml_push.store.schema import messages
+from rms_ml_push.store.schema import messages, model_versions
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "webhooks" / "schemas"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -108,6 +109,14 @@ def test_cli_run_enqueues_valid_forecasts(env: dict[str, str]) -> None:
             if s["target"] != "revenue":  # counts: whole-number bounds
                 assert float(p["lo_80"]).is_integer()
                 assert float(p["hi_95"]).is_integer()
+    engine = sa.create_engine(env["RMS_ML_STORE_URL"])
+    with engine.connect() as conn:
+        created = dict(
+            conn.execute(sa.select(model_versions.c.version, model_versions.c.created_at)).all()
+        )
+    engine.dispose()
+    model = day["data"]["model"]  # type: ignore[index]
+    assert model["trained_at"] == utc_iso(created[model["version"]])  # the version's own time
     hour = next(b for b in bodies if b["data"].get("granularity") == "hour")  # type: ignore[union-attr]
     points = hour["data"]["series"][0]["points"]  # type: ignore[index]
     assert len(points) == 7 * 24

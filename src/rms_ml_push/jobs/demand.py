@@ -13,7 +13,7 @@ calendar per call, and a chain spanning time zones may have restaurants a day ap
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -26,8 +26,9 @@ from rms_ml_push.errors import ModelNotFoundError
 from rms_ml_push.features import calendar
 from rms_ml_push.jobs.common import JobResources, ModelRef, model_trained_event, open_resources
 from rms_ml_push.jobs.demand_data import DemandInputs, Restaurant, load_inputs
-from rms_ml_push.jobs.demand_output import build_outputs
+from rms_ml_push.jobs.demand_output import build_outputs, series_rows
 from rms_ml_push.jobs.runtime import JobRequest, JobResult
+from rms_ml_push.logs import get_logger
 from rms_ml_push.models.demand import (
     DemandConfig,
     DemandResult,
@@ -36,6 +37,7 @@ from rms_ml_push.models.demand import (
     detect_closures,
     forecast_demand,
 )
+from rms_ml_push.models.demand.rules import poisson_intervals, same_weekday_mean
 from rms_ml_push.models.fallback import ChainResult, Rung, constant_rung, run_chain
 from rms_ml_push.models.lifecycle import BacktestMetrics
 from rms_ml_push.store.registry import LoadedModel, SaveResult, TrainedModel, TrainingWindow
@@ -66,8 +68,8 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
     with open_resources(settings) as res:
         inputs = load_inputs(res, request.as_of, request.restaurants)
         groups = _groups(settings, inputs, request.as_of)
-        full = request.full or res.registry.latest_version(MODEL_NAME) is None
-        champion = _champion_state(res) if not full else None
+        champion = None if request.full else _champion_states(res)
+        full = champion is None
         for group in groups:
             state = (champion or {}).get(group.granularity, {}).get(group.key)
             group.result = _forecast(group, group.frame, state, full=state is None)
@@ -81,6 +83,7 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
             groups=groups,
             chains=chains,
             model=_model_ref(saved),
+            trained_at={str(v.version): v.created_at for v in res.registry.versions(MODEL_NAME)},
         )
         events = [*outputs.events, model_trained_event(saved, settings=settings, now=now)]
         counts = _fallback_counts(chains.values())
@@ -107,14 +110,12 @@ def forecast_on_the_spot(
     """A restaurant's series for ``as_of`` from the registry's models; nothing saved or pushed."""
     inputs = load_inputs(resources, as_of, [restaurant_id])
     groups = [g for g in _groups(resources.settings, inputs, as_of) if g.granularity == granularity]
-    champion = _champion_state_or_none(resources)
+    champion = _champion_states(resources)
     series: list[dict[str, Any]] = []
     for group in groups:
         state = (champion or {}).get(granularity, {}).get(group.key)
         group.result = _forecast(group, group.frame, state, full=state is None)
         chain = _chain(resources, group, None, as_of)
-        from rms_ml_push.jobs.demand_output import series_rows  # noqa: PLC0415
-
         series.extend(series_rows(group, chain, restaurant_id))
     return series
 
@@ -199,18 +200,17 @@ def _forecast(
     )
 
 
-def _champion_state(res: JobResources) -> dict[str, dict[str, DemandState]] | None:
-    try:
-        loaded = res.registry.load_latest(MODEL_NAME)
-    except Exception:  # a broken champion means: select afresh
-        return None
-    return _states(loaded)
-
-
-def _champion_state_or_none(res: JobResources) -> dict[str, dict[str, DemandState]] | None:
+def _champion_states(res: JobResources) -> dict[str, dict[str, DemandState]] | None:
+    """The promoted version's fitted states; None when there is none or it cannot load."""
     if res.registry.latest_version(MODEL_NAME) is None:
         return None
-    return _champion_state(res)
+    try:
+        return _states(res.registry.load_latest(MODEL_NAME))
+    except Exception as exc:  # a broken champion means: select afresh (logged, not fatal)
+        get_logger(__name__).warning(
+            "demand_champion_unavailable", error=f"{type(exc).__name__}: {exc}"
+        )
+        return None
 
 
 def _states(loaded: LoadedModel) -> dict[str, dict[str, DemandState]]:
@@ -332,51 +332,38 @@ def _future_index(group: GroupRun, as_of: datetime) -> pd.DatetimeIndex:
 
 
 def _same_season_mean(
-    group: GroupRun, keys: Sequence[str], as_of: datetime, weeks: int = 4
+    group: GroupRun, keys: Sequence[str], as_of: datetime
 ) -> dict[str, pd.DataFrame]:
-    """Rule-based rung: the mean of the same weekday (hour of the week) over the last weeks."""
+    """Rule-based rung: the same weekday (hour of the week) over the last four weeks."""
     future = _future_index(group, as_of)
-    step = pd.Timedelta(days=1) if group.granularity == "day" else pd.Timedelta(hours=1)
-    season = group.config.season
-    out: dict[str, pd.DataFrame] = {}
-    frame = group.frame.set_index(["unique_id", "ds"])["y"]
-    for uid in keys:
-        history = frame.loc[uid] if uid in frame.index.get_level_values(0) else pd.Series()
-        values = []
-        for ts in future:
-            past = [ts - step * season * k for k in range(1, weeks + 1)]
-            values.append(float(history.reindex(past).dropna().mean()) if len(history) else 0.0)
-        yhat = np.nan_to_num(np.array(values), nan=0.0)
-        out[uid] = _poisson_band(future, yhat, "rule_based")
-    return out
+    h, season = group.config.h, group.config.season
+    histories = {
+        str(uid): part.sort_values("ds")["y"].to_numpy()
+        for uid, part in group.frame[group.frame["unique_id"].isin(keys)].groupby("unique_id")
+    }
+    return {
+        uid: _rule_frame(
+            future, same_weekday_mean(histories.get(uid, np.zeros(0)), season, h), "rule_based"
+        )
+        for uid in keys
+    }
 
 
 def _zeros(group: GroupRun, as_of: datetime) -> pd.DataFrame:
     future = _future_index(group, as_of)
-    return _poisson_band(future, np.zeros(len(future)), "default")
+    return _rule_frame(future, np.zeros(len(future)), "default")
 
 
-def _poisson_band(future: pd.DatetimeIndex, yhat: np.ndarray, source: str) -> pd.DataFrame:
-    # Counts vary at least like a Poisson variable: a conservative band for rule rungs.
-    sd = np.sqrt(np.maximum(yhat, 0.0))
-    return pd.DataFrame(
-        {
-            "ds": future,
-            "yhat": np.round(yhat, 2),
-            "lo_80": np.floor(np.maximum(yhat - 1.2816 * sd, 0.0)),
-            "hi_80": np.ceil(yhat + 1.2816 * sd),
-            "lo_95": np.floor(np.maximum(yhat - 1.96 * sd, 0.0)),
-            "hi_95": np.ceil(yhat + 1.96 * sd),
-            "source": source,
-        }
-    )
+def _rule_frame(future: pd.DatetimeIndex, yhat: np.ndarray, source: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"ds": future, "yhat": np.round(yhat, 2)})
+    return poisson_intervals(frame).assign(source=source)[FORECAST_COLUMNS]
 
 
 def _model_ref(saved: SaveResult) -> ModelRef:
     return ModelRef(MODEL_NAME, str(saved.version), saved.created_at, "model")
 
 
-def _fallback_counts(chains: Sequence[ChainResult[str, pd.DataFrame]] | Any) -> dict[str, int]:
+def _fallback_counts(chains: Iterable[ChainResult[str, pd.DataFrame]]) -> dict[str, int]:
     totals: dict[str, int] = {}
     for chain in chains:
         for source, count in chain.counts.items():

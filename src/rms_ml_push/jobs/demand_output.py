@@ -109,8 +109,13 @@ def build_outputs(
     groups: Sequence[GroupRun],
     chains: Mapping[str, ChainResult[str, pd.DataFrame]],
     model: ModelRef,
+    trained_at: Mapping[str, datetime],
 ) -> DemandOutputs:
-    """Events and prediction sets for every restaurant and granularity of the run."""
+    """Events and prediction sets for every restaurant and granularity of the run.
+
+    ``model`` is this run's saved version (named when only rule rungs answered);
+    ``trained_at`` maps every recorded version to its creation time.
+    """
     out = DemandOutputs()
     series_count: Counter[str] = Counter()
     for group in groups:
@@ -121,7 +126,10 @@ def build_outputs(
             if not rows:
                 continue
             lowest = lowest_source([row["source"] for row in rows])
-            ref = ModelRef(model.name, _version(chain, model), model.trained_at, lowest)
+            # Provenance names the version that answered (the champion when the run's
+            # challenger was rejected), with that version's own training time.
+            version = _version(chain, model)
+            ref = ModelRef(model.name, version, trained_at.get(version, model.trained_at), lowest)
             data = base_data(
                 restaurant_id=r.id,
                 as_of=as_of,
