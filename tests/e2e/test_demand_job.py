@@ -146,3 +146,15 @@ def test_stored_set_then_corrupt_model_falls_back(env: dict[str, str]) -> None:
     assert "model" not in sources
     assert sources <= {"previous_model", "rule_based", "default"}
     store.dispose()
+
+
+def test_run_before_any_order_succeeds_with_nothing_to_push(env: dict[str, str]) -> None:
+    """An as_of before the first order: a succeeded run that says why nothing was pushed."""
+    settings = load_settings()
+    store = Store.from_url(settings.store_url.get_secret_value())
+    migrate(store)
+    early = datetime(2025, 1, 10, 6, tzinfo=UTC)  # the demo RMS starts in mid-2026
+    report = run_job(settings, store, JobRequest("demand", early, full=True))
+    assert report.status == "succeeded", report.detail
+    assert report.messages == 0
+    assert report.summary["reason"] == "no order history before as_of"

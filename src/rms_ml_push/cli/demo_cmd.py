@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 from rms_ml_push.cli._common import EXIT_CONFIG, EXIT_OK, print_json, print_table
 
+# The generator gives roles (sparse, new, retired, deleted) to the first nine dishes.
+MIN_MENU_ITEMS = 12
+
 if TYPE_CHECKING:
     from rms_ml_push.config import Settings
 
@@ -27,6 +30,16 @@ def _days(text: str) -> int:
     value = _positive(text)
     if value < 7:
         raise argparse.ArgumentTypeError(f"at least 7 days of history: {value}")
+    return value
+
+
+def _menu_items(text: str) -> int:
+    value = _positive(text)
+    if value < MIN_MENU_ITEMS:
+        raise argparse.ArgumentTypeError(
+            f"at least {MIN_MENU_ITEMS} menu items (sparse, new, retired and deleted dishes "
+            f"are drawn from them): {value}"
+        )
     return value
 
 
@@ -56,6 +69,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cmd.add_argument("--days", type=_days, default=365, help="local days of history (default 365)")
     cmd.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     cmd.add_argument(
+        "--menu-items",
+        type=_menu_items,
+        default=None,
+        help="menu items per restaurant (default: 28-44, drawn per restaurant)",
+    )
+    cmd.add_argument(
         "--end", type=_date, default=None, help="last local day (default: yesterday, UTC)"
     )
     cmd.add_argument("--movements", action="store_true", help="also write inventory_movements")
@@ -82,6 +101,7 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
         days=args.days,
         seed=args.seed,
         movements=args.movements,
+        menu_items=args.menu_items,
         tables=settings.rms_tables,
     )
     try:

@@ -98,9 +98,15 @@ def round_price(price: F64) -> F64:
     return np.round(whole + ending, 2)
 
 
-def build_menu(n_days: int, rng: np.random.Generator, lines_per_order: float = 2.6) -> Menu:
-    """A menu of 28-44 items with popularity, life spans, prices and elasticities."""
-    n = int(rng.integers(28, 45))
+def build_menu(
+    n_days: int,
+    rng: np.random.Generator,
+    lines_per_order: float = 2.6,
+    n_items: int | None = None,
+) -> Menu:
+    """A menu of ``n_items`` (default 28-44) with popularity, life spans, prices, elasticities."""
+    drawn = int(rng.integers(28, 45))  # drawn even when fixed: the same seed, the same world
+    n = n_items if n_items is not None else drawn
     shares = np.array([c.share for c in CATEGORIES])
     category = rng.choice(len(CATEGORIES), size=n, p=shares / shares.sum()).astype(np.int64)
     names = _names(category, rng)

@@ -21,6 +21,8 @@ class DemoConfig:
     days: int = 365
     seed: int = 42
     movements: bool = False
+    # Menu size per restaurant; None draws 28-44 items, as small restaurants have.
+    menu_items: int | None = None
     tables: RmsTables = field(default_factory=RmsTables)
 
 

@@ -98,7 +98,7 @@ def simulate_world(index: int, config: DemoConfig, rid: int, rng: np.random.Gene
     spec = restaurant_spec(index)
     first = config.end - timedelta(days=config.days - 1)
     cal = build_calendar(spec, index, first, config.days, rng)
-    menu = build_menu(config.days, rng)
+    menu = build_menu(config.days, rng, n_items=config.menu_items)
     cust = simulate_customers(
         config.days, int(cal.expected_orders.sum() * CUSTOMER_KNOWN_SHARE), rng
     )

@@ -67,6 +67,19 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
     """One demand run (see the module docstring)."""
     with open_resources(settings) as res:
         inputs = load_inputs(res, request.as_of, request.restaurants)
+        if inputs.daily.empty:
+            # Nothing before as_of (a new RMS, an as_of before the first order): nothing to
+            # train on or forecast; a succeeded run that says so, not a failure every day.
+            get_logger(__name__).warning(
+                "demand_no_history",
+                as_of=request.as_of.isoformat(),
+                restaurants=request.restaurants,
+            )
+            return JobResult(
+                quality=inputs.quality.counts(),
+                summary={"series": 0, "reason": "no order history before as_of"},
+                model_name=MODEL_NAME,
+            )
         groups = _groups(settings, inputs, request.as_of)
         champion = None if request.full else _champion_states(res)
         full = champion is None

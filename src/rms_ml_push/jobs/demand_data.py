@@ -23,6 +23,7 @@ from rms_ml_push.jobs.common import JobResources
 HISTORY_DAYS = 2 * 365 + 35
 HOURLY_HISTORY_DAYS = 10 * 7
 TARGETS = ("orders", "covers", "revenue")
+_EMPTY_DTYPES = {"unique_id": "object", "ds": "datetime64[ns]", "local_hour": "object"}
 
 
 @dataclass
@@ -166,7 +167,8 @@ def _named(frame: pd.DataFrame, uid: str) -> pd.DataFrame:
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return pd.DataFrame({c: [] for c in columns})
+        # Typed, so a run with no history before as_of gets empty series, not a crash.
+        return pd.DataFrame({c: pd.Series(dtype=_EMPTY_DTYPES.get(c, "float64")) for c in columns})
     return pd.concat(frames, ignore_index=True)[columns]
 
 
