@@ -56,6 +56,16 @@ def test_demo_data_bad_url_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_demo_data_too_few_menu_items_is_a_usage_error(tmp_path: Path) -> None:
+    """--menu-items below what the generator needs exits 2 naming the option."""
+    url = f"sqlite:///{tmp_path / 'rms.sqlite3'}"
+    result = _cli("demo-data", "--url", url, "--menu-items", "5")
+    assert result.returncode == 2
+    assert "--menu-items" in result.stderr
+    assert "at least 12" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_demo_runner_steps(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

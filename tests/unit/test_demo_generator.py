@@ -170,3 +170,11 @@ def test_order_times_are_local_business_hours(demo: list[RestaurantData]) -> Non
         # One extra hour of slack: a time in a spring-forward gap moves forward.
         assert hour.min() >= spec.open_hour - 0.01
         assert hour.max() <= spec.close_hour + 1.0
+
+
+def test_menu_size_can_be_fixed() -> None:
+    """``menu_items`` sets every restaurant's menu size (the 50 x 60 x 730 benchmark's)."""
+    config = DemoConfig(end=CONFIG.end, restaurants=2, days=30, seed=7, menu_items=15)
+    for data in iter_restaurants(config):
+        # One dish per restaurant was deleted from the menu; its old order lines remain.
+        assert len(data.frames["menu_items"]["id"]) == 15 - 1
