@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -173,6 +174,27 @@ def test_flipped_byte_falls_to_previous_model(registry: ModelRegistry, tmp_path:
     assert failed
     assert failed[0]["file"] == "model.joblib"
     assert failed[0]["version"] == "1.0.1"
+
+
+def test_shared_loads_read_each_version_once_per_run(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    """Chains given one ``loaded`` dict read the file once: a later change is not re-read."""
+    registry.save(trained(10.0, wape=0.2))
+    loaded: dict[Any, Any] = {}
+
+    def chain(keys: list[str]) -> Any:
+        rungs = [
+            *registry.model_rungs(NAME, predict_level, loaded=loaded),
+            constant_rung(np.zeros(HORIZON)),
+        ]
+        return run_chain(keys, rungs, usable=finite_array(HORIZON))
+
+    assert chain(["r1"]).sources == {"r1": "model"}
+    path = tmp_path / "models" / NAME / "v1.0.0" / "model.joblib"
+    path.write_bytes(b"corrupted after the first read")
+    assert chain(["r2"]).sources == {"r2": "model"}  # answered from this run's load
+    assert _chain(registry, ["r3"]).sources == {"r3": "rule_based"}  # type: ignore[attr-defined]
 
 
 def test_store_digest_wins_over_rewritten_metadata(registry: ModelRegistry, tmp_path: Path) -> None:

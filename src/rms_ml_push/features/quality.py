@@ -10,7 +10,7 @@ Rows after ``as_of`` are not errors: they are later than the run, counted apart
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,6 +45,22 @@ BATCH_QUANTITY_INVALID = "batch_quantity_invalid"
 MOVEMENT_REASON_UNKNOWN = "movement_reason_unknown"
 
 MOVEMENT_REASONS = frozenset({"sale", "waste", "adjustment", "receipt"})
+
+# Rule names per frame, in order (after_as_of apart), for reports built from counts that
+# the database made (rms.demand_sql): every rule is listed, with 0 when nothing matched.
+_TIME = (TIMESTAMP_INVALID, TIMESTAMP_BEFORE_FLOOR, TIMESTAMP_IN_FUTURE)
+_STATUS = (ORDER_CANCELLED, ORDER_REFUNDED, ORDER_OPEN, ORDER_STATUS_UNKNOWN)
+ORDER_RULES = (*_TIME, DUPLICATE_ROW, *_STATUS)
+LINE_RULES = (
+    *_TIME,
+    DUPLICATE_ROW,
+    DUPLICATE_LINE,
+    *_STATUS,
+    LINE_VOIDED,
+    QUANTITY_NON_POSITIVE,
+    MENU_ITEM_UNKNOWN,
+)
+PAYMENT_RULES = (*_TIME, DUPLICATE_ROW, PAYMENT_NOT_CAPTURED, PAYMENT_AMOUNT_NON_POSITIVE)
 
 
 @dataclass(frozen=True)
@@ -94,6 +110,19 @@ def apply_rules(
     clean = df.reset_index(drop=True)
     quality = FrameQuality(rows_in, len(clean), dropped, after_as_of)
     return clean, QualityReport({frame: quality})
+
+
+def report_from_counts(
+    frame: str, rules: Sequence[str], counts: Mapping[str | None, int]
+) -> QualityReport:
+    """A frame's report from rows per rule (``None``: kept), as counted by the database."""
+    unknown = set(counts) - {None, AFTER_AS_OF, *rules}
+    if unknown:
+        raise ValueError(f"{frame}: counts for unknown rules {sorted(map(str, unknown))}")
+    dropped = {rule: int(counts.get(rule, 0)) for rule in rules}
+    kept, later = int(counts.get(None, 0)), int(counts.get(AFTER_AS_OF, 0))
+    rows_in = kept + later + sum(dropped.values())
+    return QualityReport({frame: FrameQuality(rows_in, kept, dropped, later)})
 
 
 def time_rules(column: str, ctx: QualityContext) -> list[Rule]:

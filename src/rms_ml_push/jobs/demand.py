@@ -39,7 +39,7 @@ from rms_ml_push.models.demand import (
 )
 from rms_ml_push.models.demand.rules import poisson_intervals, same_weekday_mean
 from rms_ml_push.models.fallback import ChainResult, Rung, constant_rung, run_chain
-from rms_ml_push.models.lifecycle import BacktestMetrics
+from rms_ml_push.models.lifecycle import BacktestMetrics, Version
 from rms_ml_push.store.registry import LoadedModel, SaveResult, TrainedModel, TrainingWindow
 
 MODEL_NAME = "demand_forecasting"
@@ -87,7 +87,10 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
             state = (champion or {}).get(group.granularity, {}).get(group.key)
             group.result = _forecast(group, group.frame, state, full=state is None)
         saved = _save(res, request, run_id, groups, inputs)
-        chains = {g.key + g.granularity: _chain(res, g, saved, request.as_of) for g in groups}
+        loaded: dict[Version, LoadedModel] = {}
+        chains = {
+            g.key + g.granularity: _chain(res, g, saved, request.as_of, loaded) for g in groups
+        }
         now = res.clock.now()
         outputs = build_outputs(
             settings,
@@ -298,7 +301,11 @@ def _fingerprint(frame: pd.DataFrame) -> str:
 
 
 def _chain(
-    res: JobResources, group: GroupRun, saved: SaveResult | None, as_of: datetime
+    res: JobResources,
+    group: GroupRun,
+    saved: SaveResult | None,
+    as_of: datetime,
+    loaded: dict[Version, LoadedModel] | None = None,
 ) -> ChainResult[str, pd.DataFrame]:
     uids = sorted(group.frame["unique_id"].unique().tolist())
 
@@ -316,7 +323,7 @@ def _chain(
         return _by_series(result.forecasts, keys)
 
     rungs: list[Rung[str, pd.DataFrame]] = [
-        *res.registry.model_rungs(MODEL_NAME, from_model),
+        *res.registry.model_rungs(MODEL_NAME, from_model, loaded=loaded),
         Rung("rule_based", lambda keys: _same_season_mean(group, keys, as_of)),
         constant_rung(_zeros(group, as_of)),
     ]

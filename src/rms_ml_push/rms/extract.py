@@ -47,6 +47,15 @@ class RmsReader:
         """Close pooled connections."""
         self.engine.dispose()
 
+    @property
+    def pushes_down(self) -> bool:
+        """Whether bucketed statements (``rms.demand_sql``) run here: PostgreSQL only."""
+        return self.engine.dialect.name == "postgresql"
+
+    def fetch(self, query: Query) -> pd.DataFrame:
+        """A prepared statement's rows as one typed frame (e.g. ``rms.demand_sql``'s)."""
+        return self._frame(query)
+
     # -- dimensions (no time window) -------------------------------------------------------
 
     def restaurants(self) -> pd.DataFrame:
@@ -128,11 +137,14 @@ class RmsReader:
         return self._frame(self._q.kitchen_tickets(since, until, restaurant_ids))
 
     def payments(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        restaurant_ids: Sequence[int] | None = None,
     ) -> pd.DataFrame:
-        """Window on paid_at. Columns: id, order_id int64, method object, amount float64,
-        paid_at UTC, status object."""
-        return self._frame(self._q.payments(since, until))
+        """Window on paid_at; only payments of those restaurants' orders when given.
+        Columns: id, order_id int64, method object, amount float64, paid_at UTC, status."""
+        return self._frame(self._q.payments(since, until, restaurant_ids))
 
     def inventory_batches(
         self, since: datetime | None = None, until: datetime | None = None
@@ -175,6 +187,8 @@ class RmsReader:
         try:
             with self.engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
+                    for name, value in query.planner.items():
+                        conn.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
                     yield from copy_chunks(
                         conn, query.stmt, query.kinds, query.what, self.chunk_rows
                     )

@@ -8,7 +8,7 @@ text whose offsets vary, so there the column is normalised with ``strftime`` fir
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,9 @@ class Query:
     stmt: sa.Select[Any]
     kinds: Mapping[str, Kind]
     what: str
+    # PostgreSQL planner settings for this statement only (SET LOCAL), e.g. for the
+    # pushdown statements whose row estimates through CASE and window functions are poor.
+    planner: Mapping[str, str] = field(default_factory=dict)
 
 
 class QueryBuilder:
@@ -223,7 +226,12 @@ class QueryBuilder:
         extra: dict[str, Kind] = {"menu_item_id": "id?", "quantity": "int?", "restaurant_id": "id?"}
         return Query(stmt, {**kinds, **extra}, "kitchen_tickets")
 
-    def payments(self, since: datetime | None, until: datetime | None) -> Query:
+    def payments(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        restaurant_ids: Sequence[int] | None = None,
+    ) -> Query:
         kinds: dict[str, Kind] = {
             "id": "id",
             "order_id": "id",
@@ -232,7 +240,14 @@ class QueryBuilder:
             "paid_at": "ts",
             "status": "text",
         }
-        return self._windowed("payments", kinds, "paid_at", since, until)
+        query = self._windowed("payments", kinds, "paid_at", since, until)
+        if restaurant_ids is not None:
+            orders = self.t["orders"]
+            own = sa.select(orders.c.id).where(orders.c.restaurant_id.in_(list(restaurant_ids)))
+            query = Query(
+                query.stmt.where(self.t["payments"].c.order_id.in_(own)), kinds, "payments"
+            )
+        return query
 
     def inventory_batches(self, since: datetime | None, until: datetime | None) -> Query:
         kinds: dict[str, Kind] = {

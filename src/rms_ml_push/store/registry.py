@@ -268,12 +268,18 @@ class ModelRegistry(RegistryAdmin):
         return self.load(name, previous)
 
     def model_rungs(
-        self, name: str, predict: Callable[[LoadedModel, Sequence[K]], Mapping[K, V]]
+        self,
+        name: str,
+        predict: Callable[[LoadedModel, Sequence[K]], Mapping[K, V]],
+        *,
+        loaded: dict[Version, LoadedModel] | None = None,
     ) -> list[Rung[K, V]]:
         """The chain's first two rungs for ``name``: latest, then previous stable.
 
         Each loads (and verifies) its version when the chain reaches it, so a corrupt or
-        missing file is an exception inside the rung and the chain moves on.
+        missing file is an exception inside the rung and the chain moves on. A job that
+        runs one chain per group passes one ``loaded`` dict to all of them: each version
+        is then read and verified once per run, not once per group.
         """
         latest = self.latest_version(name)
         previous = self.previous_stable_version(name)
@@ -282,7 +288,11 @@ class ModelRegistry(RegistryAdmin):
             def run(keys: Sequence[K]) -> Mapping[K, V]:
                 if version is None:
                     raise ModelNotFoundError(f"model {name!r}: no such version")
-                return predict(self.load(name, version), keys)
+                if loaded is None:
+                    return predict(self.load(name, version), keys)
+                if version not in loaded:
+                    loaded[version] = self.load(name, version)
+                return predict(loaded[version], keys)
 
             return run
 
