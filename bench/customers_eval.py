@@ -154,10 +154,22 @@ def print_report(name: str, as_of: pd.Timestamp, report: EvaluationReport, secs:
         print(f"{method:<18}{m['auc']:>8.4f}{m['brier']:>9.4f}{m['log_loss']:>9.4f}{mark}")
     print(f"{'90-day spend':<18}{'MAE':>8}{'total pred':>13}{'actual':>13}{'rel err':>9}")
     for method, s in report.spend.items():
+        mark = " *" if method == report.chosen_spend_model else ""
         print(
             f"{method:<18}{s['mae']:>8.2f}{s['total_predicted']:>13.0f}"
-            f"{s['total_actual']:>13.0f}{s['total_relative_error']:>+9.3f}"
+            f"{s['total_actual']:>13.0f}{s['total_relative_error']:>+9.3f}{mark}"
         )
+    factor = "none" if report.season_factor is None else f"{report.season_factor:.3f}"
+    picked = ", ".join(f"{k} {v:+.3f}" for k, v in report.spend_selection.items())
+    print(f"spend model picked on the earlier split ({picked}); holdout season factor {factor}")
+    occ = report.occasions
+    n_pred, n_act = occ["occasions_predicted"], occ["occasions_actual"]
+    m_pred, m_act = occ["spend_per_occasion_predicted"], occ["spend_per_occasion_actual"]
+    print(
+        f"bgnbd_gg split: occasions pred {n_pred:.0f} actual {n_act:.0f}"
+        f" ({n_pred / n_act - 1:+.3f});"
+        f" spend/occasion pred {m_pred:.2f} actual {m_act:.2f} ({m_pred / m_act - 1:+.3f})"
+    )
     print("bars:", ", ".join(f"{k}={'PASS' if v else 'FAIL'}" for k, v in report.bars.items()))
     print(f"reliability ({report.chosen_churn_model}): decile  n  mean_pred  observed")
     for row in report.reliability[report.chosen_churn_model]:

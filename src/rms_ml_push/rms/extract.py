@@ -128,11 +128,16 @@ class RmsReader:
         return self._frame(self._q.kitchen_tickets(since, until, restaurant_ids))
 
     def payments(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        *,
+        status: str | None = None,
     ) -> pd.DataFrame:
-        """Window on paid_at. Columns: id, order_id int64, method object, amount float64,
-        paid_at UTC, status object."""
-        return self._frame(self._q.payments(since, until))
+        """Window on paid_at, optionally only one ``status`` (filtered in SQL, so a job
+        that needs the refunds does not read every payment). Columns: id, order_id
+        int64, method object, amount float64, paid_at UTC, status object."""
+        return self._frame(self._q.payments(since, until, status))
 
     def inventory_batches(
         self, since: datetime | None = None, until: datetime | None = None

@@ -223,7 +223,9 @@ class QueryBuilder:
         extra: dict[str, Kind] = {"menu_item_id": "id?", "quantity": "int?", "restaurant_id": "id?"}
         return Query(stmt, {**kinds, **extra}, "kitchen_tickets")
 
-    def payments(self, since: datetime | None, until: datetime | None) -> Query:
+    def payments(
+        self, since: datetime | None, until: datetime | None, status: str | None = None
+    ) -> Query:
         kinds: dict[str, Kind] = {
             "id": "id",
             "order_id": "id",
@@ -232,7 +234,11 @@ class QueryBuilder:
             "paid_at": "ts",
             "status": "text",
         }
-        return self._windowed("payments", kinds, "paid_at", since, until)
+        query = self._windowed("payments", kinds, "paid_at", since, until)
+        if status is not None:
+            cond = self.t["payments"].c.status == status
+            query = Query(query.stmt.where(cond), kinds, "payments")
+        return query
 
     def inventory_batches(self, since: datetime | None, until: datetime | None) -> Query:
         kinds: dict[str, Kind] = {
