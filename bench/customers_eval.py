@@ -4,6 +4,7 @@
     .venv/bin/python bench/customers_eval.py --source cdnow
     .venv/bin/python bench/customers_eval.py --csv tx.csv --as-of 2025-01-01T00:00Z
     .venv/bin/python bench/customers_eval.py --source demo     # demo RMS, 3 x 730 days
+    .venv/bin/python bench/customers_eval.py --source cdnow --fader-hardie  # + 39 w / 39 w
 
 Sources:
 - ``sim``: BG/NBD + Gamma-Gamma customers (the models' own assumptions);
@@ -41,6 +42,8 @@ from rms_ml_push.jobs.common import open_resources
 from rms_ml_push.jobs.customers import extract
 from rms_ml_push.jobs.runtime import JobRequest
 from rms_ml_push.models.customers import CustomerModelConfig, EvaluationReport, evaluate
+from rms_ml_push.models.customers.evaluate import occasion_split
+from rms_ml_push.models.customers.frames import build_frame
 from rms_ml_push.models.customers.simulate import SimulationSpec, simulate_transactions
 
 SIM_START = pd.Timestamp("2023-01-01", tz="UTC")
@@ -91,14 +94,18 @@ def _demo(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame, list[pd.Tim
     return out
 
 
-def _cdnow() -> pd.DataFrame | None:
+def _cdnow(name: str = "CDNOW_master.txt") -> pd.DataFrame | None:
     spec = importlib.util.find_spec("lifetimes")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_master.txt"
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
     if not path.exists():
         return None
-    raw = pd.read_csv(path, sep=r"\s+", header=0)
+    if name == "CDNOW_sample.txt":  # no header; the original ids come first
+        names = ["master_id", "customer_id", "date", "number_of_cds", "dollar_value"]
+        raw = pd.read_csv(path, sep=r"\s+", header=None, names=names)
+    else:
+        raw = pd.read_csv(path, sep=r"\s+", header=0)
     tx = pd.DataFrame(
         {
             "customer_id": raw["customer_id"],
@@ -141,6 +148,34 @@ def datasets(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame, list[pd.
     return out
 
 
+def fader_hardie() -> None:
+    """The literature's CDNOW setup: 39 weeks of calibration (to 1997-10-01), the next 39
+    weeks as holdout, plain BG/NBD x Gamma-Gamma; on the 1/10 sample (2,357 customers)
+    and on the master log."""
+    cutoff = pd.Timestamp("1997-10-01", tz="UTC")
+    config = CustomerModelConfig(horizon_days=273)
+    for name in ("CDNOW_sample.txt", "CDNOW_master.txt"):
+        tx = _cdnow(name)
+        if tx is None:
+            print("cdnow: lifetimes not installed, skipped", file=sys.stderr)
+            return
+        frame = build_frame(tx, cutoff, config, with_labels=True)
+        split = occasion_split(frame)
+        spend_pred = float(frame.data["expected_value"].sum())
+        spend_act = float(frame.data["future_spend"].sum())
+        p = frame.bgnbd
+        print(
+            f"\n## {name} 39 w calibration / 39 w holdout: customers {len(frame.data)}, "
+            f"BG/NBD r={p.r:.3f} alpha={p.alpha:.3f} a={p.a:.3f} b={p.b:.3f}"
+        )
+        n_pred, n_act = split["occasions_predicted"], split["occasions_actual"]
+        print(
+            f"repeat occasions pred {n_pred:.0f} actual {n_act:.0f} ({n_pred / n_act - 1:+.3f}); "
+            f"spend pred {spend_pred:.0f} actual {spend_act:.0f}"
+            f" ({spend_pred / spend_act - 1:+.3f})"
+        )
+
+
 def print_report(name: str, as_of: pd.Timestamp, report: EvaluationReport, secs: float) -> None:
     """The churn table, the spend table, the bars and the chosen model's reliability."""
     print(f"\n## {name}  as_of={as_of.date()}  holdout from {report.holdout_cutoff.date()}")
@@ -154,10 +189,22 @@ def print_report(name: str, as_of: pd.Timestamp, report: EvaluationReport, secs:
         print(f"{method:<18}{m['auc']:>8.4f}{m['brier']:>9.4f}{m['log_loss']:>9.4f}{mark}")
     print(f"{'90-day spend':<18}{'MAE':>8}{'total pred':>13}{'actual':>13}{'rel err':>9}")
     for method, s in report.spend.items():
+        mark = " *" if method == report.chosen_spend_model else ""
         print(
             f"{method:<18}{s['mae']:>8.2f}{s['total_predicted']:>13.0f}"
-            f"{s['total_actual']:>13.0f}{s['total_relative_error']:>+9.3f}"
+            f"{s['total_actual']:>13.0f}{s['total_relative_error']:>+9.3f}{mark}"
         )
+    factor = "none" if report.season_factor is None else f"{report.season_factor:.3f}"
+    picked = ", ".join(f"{k} {v:+.3f}" for k, v in report.spend_selection.items())
+    print(f"spend model picked on the earlier split ({picked}); holdout season factor {factor}")
+    occ = report.occasions
+    n_pred, n_act = occ["occasions_predicted"], occ["occasions_actual"]
+    m_pred, m_act = occ["spend_per_occasion_predicted"], occ["spend_per_occasion_actual"]
+    print(
+        f"bgnbd_gg split: occasions pred {n_pred:.0f} actual {n_act:.0f}"
+        f" ({n_pred / n_act - 1:+.3f});"
+        f" spend/occasion pred {m_pred:.2f} actual {m_act:.2f} ({m_pred / m_act - 1:+.3f})"
+    )
     print("bars:", ", ".join(f"{k}={'PASS' if v else 'FAIL'}" for k, v in report.bars.items()))
     print(f"reliability ({report.chosen_churn_model}): decile  n  mean_pred  observed")
     for row in report.reliability[report.chosen_churn_model]:
@@ -183,7 +230,12 @@ def main() -> int:
     parser.add_argument("--as-of", action="append", default=[], help="ISO instant (repeat)")
     parser.add_argument("--n-customers", type=int, default=20_000)
     parser.add_argument("--json", help="also write all reports to this JSON file")
+    parser.add_argument(
+        "--fader-hardie", action="store_true", help="also the 39 w / 39 w CDNOW setup"
+    )
     args = parser.parse_args()
+    if args.fader_hardie:
+        fader_hardie()
     config = CustomerModelConfig()
     dumped = []
     for name, tx, stamps in datasets(args):

@@ -144,6 +144,7 @@ CUSTOMER_METRICS = obj(
         "holdout_cutoff": {"type": "string"},
         "n_holdout": {"type": "integer", "minimum": 0},
         "holdout_churn_rate": NUM_OR_NULL,
+        "spend_model": {"enum": ["bgnbd_gg", "bgnbd_gg_seasonal"]},
         "spend_total_relative_error": NUM_OR_NULL,
         "baselines": {"type": "object", "additionalProperties": CHURN_SCORES},
     },
@@ -456,6 +457,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
             "holdout_cutoff": "2026-08-30T06:00:00+00:00",
             "n_holdout": 5210,
             "holdout_churn_rate": 0.58,
+            "spend_model": "bgnbd_gg_seasonal",
             "spend_total_relative_error": -0.04,
             "baselines": {
                 "recency_rule": {"auc": 0.74, "brier": 0.27, "log_loss": 9.1},

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 
-from rms_ml_push.features.customer_orders import customer_transactions, in_scope
+from rms_ml_push.features.customer_orders import customer_transactions, in_scope, order_refunds
+from rms_ml_push.features.quality import QualityContext
 
 
 def _orders() -> pd.DataFrame:
@@ -45,11 +48,12 @@ def test_anonymous_unknown_and_zero_orders_are_dropped_and_counted() -> None:
         "amount_non_positive": 1,
         "anonymous_order": 1,
         "customer_unknown": 1,
+        "refunded_in_full_by_payments": 0,
     }
     quality = report.frames["customer_orders"]
     assert quality.rows_in == 6
     assert quality.rows_out == 3
-    assert list(tx.columns) == ["customer_id", "restaurant_id", "ts", "amount"]
+    assert list(tx.columns) == ["customer_id", "restaurant_id", "ts", "amount", "refunded"]
     assert tx["customer_id"].tolist() == [10, 11, 10]
     assert tx["amount"].tolist() == [20.0, 30.0, 25.0]
 
@@ -74,3 +78,64 @@ def test_scope_keeps_chain_wide_customers_only_unfiltered(
     """A restaurant filter publishes that restaurant's customers and never chain-wide ones."""
     homes = pd.Series(pd.array([1, None, 2], dtype="Int64"))
     assert in_scope(homes, restaurants).tolist() == expected
+
+
+def _payments() -> pd.DataFrame:
+    paid = pd.to_datetime(
+        [
+            "2026-01-01T11:00Z",
+            "2026-01-03T11:00Z",
+            "2026-01-03T12:00Z",
+            "2026-01-03T12:00Z",
+            "2026-01-06T11:00Z",
+            "2026-01-06T11:00Z",
+            "2026-02-01T00:00Z",
+        ],
+        utc=True,
+    )
+    return pd.DataFrame(
+        {
+            "id": [1, 2, 3, 3, 4, 5, 6],
+            "order_id": [1, 3, 3, 3, 6, 6, 1],
+            "method": ["card"] * 7,
+            # order 3: two partial refunds, one row twice; order 6: captured + refunded
+            # in full (stored negative); order 1: a refund after as_of.
+            "amount": [20.0, 4.0, 6.0, 6.0, 25.0, -25.0, 20.0],
+            "paid_at": paid,
+            "status": [
+                "captured",
+                "refunded",
+                "refunded",
+                "refunded",
+                "captured",
+                "refunded",
+                "refunded",
+            ],
+        }
+    )
+
+
+def _ctx() -> QualityContext:
+    return QualityContext(
+        now=datetime(2026, 3, 1, tzinfo=UTC), as_of=datetime(2026, 1, 10, tzinfo=UTC)
+    )
+
+
+def test_refunded_payments_are_summed_per_order_and_cleaned() -> None:
+    """Only refunded payments count, by absolute value; a duplicate and a later refund
+    are left out and counted."""
+    refunds, report = order_refunds(_payments(), _ctx())
+    assert refunds.to_dict() == {3: 10.0, 6: 25.0}
+    quality = report.frames["customer_refunds"]
+    assert quality.dropped["duplicate_row"] == 1
+    assert quality.after_as_of == 1
+
+
+def test_partial_refund_lowers_spend_and_full_refund_drops_the_order() -> None:
+    """Order 3 (30) keeps 20 after 10 refunded; order 6 (25) refunded in full leaves."""
+    refunds, _ = order_refunds(_payments(), _ctx())
+    tx, report = customer_transactions(_orders(), _profiles(), refunds)
+    assert report.counts()["refunded_in_full_by_payments"] == 1
+    assert tx["customer_id"].tolist() == [10, 11]
+    assert tx["amount"].tolist() == [20.0, 20.0]
+    assert tx["refunded"].tolist() == [0.0, 10.0]

@@ -19,10 +19,21 @@ import pandas as pd
 
 from rms_ml_push.config import Settings
 from rms_ml_push.errors import FitError, ModelNotFoundError
-from rms_ml_push.features.customer_orders import customer_transactions, in_scope
+from rms_ml_push.features.customer_orders import (
+    REFUNDED,
+    customer_transactions,
+    in_scope,
+    order_refunds,
+)
 from rms_ml_push.features.quality import clean_customers, clean_orders
 from rms_ml_push.jobs.common import JobResources, model_trained_event, open_resources
-from rms_ml_push.jobs.customers_output import MODEL_NAME, CustomerData, Outcome, publish
+from rms_ml_push.jobs.customers_output import (
+    MODEL_NAME,
+    CustomerData,
+    Outcome,
+    publish,
+    refund_counts,
+)
 from rms_ml_push.jobs.runtime import JobRequest, JobResult
 from rms_ml_push.logs import get_logger
 from rms_ml_push.models.customers import CustomerModelConfig, CustomerScores, score_customers
@@ -44,16 +55,20 @@ from rms_ml_push.store.registry import ModelRegistry, SaveResult, TrainedModel, 
 
 
 def extract(resources: JobResources, request: JobRequest) -> CustomerData:
-    """Completed orders before ``as_of`` joined to their customer's home restaurant."""
+    """Completed orders before ``as_of`` joined to their customer's home restaurant, net
+    of the refunded payments paid before ``as_of``."""
     ctx = resources.quality_context(request.as_of)
     reader = resources.reader
     orders, report = clean_orders(reader.orders(until=request.as_of), ctx)
     profiles, profile_report = clean_customers(reader.customer_profiles(), ctx)
-    transactions, tx_report = customer_transactions(orders, profiles)
+    refunds, refund_report = order_refunds(
+        reader.payments(until=request.as_of, status=REFUNDED), ctx
+    )
+    transactions, tx_report = customer_transactions(orders, profiles, refunds)
     restaurants = reader.restaurants()
     return CustomerData(
         transactions=transactions,
-        quality=report.merge(profile_report).merge(tx_report),
+        quality=report.merge(profile_report).merge(refund_report).merge(tx_report),
         timezones=dict(zip(restaurants["id"], restaurants["timezone"], strict=True)),
         restaurant_ids=[int(r) for r in restaurants["id"]],
         profiles=len(profiles),
@@ -103,6 +118,8 @@ def trained_model(
         features=model.features,
         hyper_parameters={
             "churn_model": scores.churn_model,
+            "spend_model": scores.spend_model,
+            "spend_factor": round(scores.spend_factor, 6),
             "horizon_days": config.horizon_days,
             "time_unit_days": config.time_unit_days,
         },
@@ -155,7 +172,9 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
         quality = data.quality.counts()
         if data.transactions.empty:
             get_logger(__name__).warning("customers_no_transactions")
-            return JobResult(quality=quality, summary={"customers_scored": 0})
+            return JobResult(
+                quality=quality, summary={"customers_scored": 0, **refund_counts(data)}
+            )
         scores, saved = fit_and_save(resources, data, request, run_id, config)
         base = base_frame(data.transactions, as_of, config)
         base = base.loc[in_scope(base["restaurant_id"], request.restaurants)]
@@ -167,7 +186,7 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
             return JobResult(
                 events=trained,
                 quality=quality,
-                summary={"customers_scored": 0},
+                summary={"customers_scored": 0, **refund_counts(data)},
                 model_name=MODEL_NAME,
                 model_version=None if saved is None else str(saved.version),
             )

@@ -130,6 +130,18 @@ def _backtest_choice(scores: CustomerScores | None) -> str | None:
     return None if report is None else report.chosen_churn_model
 
 
+def refund_counts(data: CustomerData) -> dict[str, Any]:
+    """Orders whose spend was lowered by a partial refund (a refunded payment of a
+    completed order), and the amount subtracted; full refunds are quality drops."""
+    if "refunded" not in data.transactions.columns:
+        return {"partial_refunds": 0, "refunded_amount": 0.0}
+    refunded = data.transactions["refunded"]
+    return {
+        "partial_refunds": int((refunded > 0).sum()),
+        "refunded_amount": round(float(refunded.sum()), 2),
+    }
+
+
 def summary(data: CustomerData, outcome: Outcome) -> dict[str, Any]:
     """Counts for the run record and ``jobs run``: customers per segment, model chosen."""
     frame = outcome.frame
@@ -141,7 +153,9 @@ def summary(data: CustomerData, outcome: Outcome) -> dict[str, Any]:
             data.profiles - data.transactions["customer_id"].nunique(), 0
         ),
         "segments": dict(sorted(Counter(frame["rfm_segment"]).items())),
+        **refund_counts(data),
         "churn_model": None if outcome.scores is None else outcome.scores.churn_model,
+        "spend_model": None if outcome.scores is None else outcome.scores.spend_model,
         "backtest_churn_model": _backtest_choice(outcome.scores),
         "model_version": None if saved is None else str(saved.version),
         "promoted": None if saved is None else saved.promoted,

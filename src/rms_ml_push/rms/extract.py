@@ -141,10 +141,14 @@ class RmsReader:
         since: datetime | None = None,
         until: datetime | None = None,
         restaurant_ids: Sequence[int] | None = None,
+        *,
+        status: str | None = None,
     ) -> pd.DataFrame:
-        """Window on paid_at; only payments of those restaurants' orders when given.
-        Columns: id, order_id int64, method object, amount float64, paid_at UTC, status."""
-        return self._frame(self._q.payments(since, until, restaurant_ids))
+        """Window on paid_at; only payments of those restaurants' orders when given, only
+        one ``status`` when given (filtered in SQL, so a job that needs the refunds does
+        not read every payment). Columns: id, order_id int64, method object, amount
+        float64, paid_at UTC, status object."""
+        return self._frame(self._q.payments(since, until, restaurant_ids, status))
 
     def inventory_batches(
         self, since: datetime | None = None, until: datetime | None = None

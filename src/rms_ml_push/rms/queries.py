@@ -231,6 +231,7 @@ class QueryBuilder:
         since: datetime | None,
         until: datetime | None,
         restaurant_ids: Sequence[int] | None = None,
+        status: str | None = None,
     ) -> Query:
         kinds: dict[str, Kind] = {
             "id": "id",
@@ -247,6 +248,9 @@ class QueryBuilder:
             query = Query(
                 query.stmt.where(self.t["payments"].c.order_id.in_(own)), kinds, "payments"
             )
+        if status is not None:
+            cond = self.t["payments"].c.status == status
+            query = Query(query.stmt.where(cond), kinds, "payments")
         return query
 
     def inventory_batches(self, since: datetime | None, until: datetime | None) -> Query:

@@ -3,6 +3,7 @@ default rungs, the chain over them, and the backtest figures for the registry.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from collections.abc import Sequence
@@ -67,6 +68,27 @@ def test_saved_model_reproduces_the_run_after_a_pickle_round_trip(
     np.testing.assert_allclose(predicted["expected_value_90d"], want["expected_value_90d"])
     days = (want["next_order_expected_by"] - scores.as_of).dt.total_seconds() / 86_400
     np.testing.assert_allclose(predicted["next_order_days"], days.to_numpy(), rtol=1e-9)
+
+
+def test_spend_factor_scales_value_and_old_versions_read_as_plain(
+    scores: CustomerScores, base: pd.DataFrame
+) -> None:
+    """A saved same-season factor scales the 90-day value; a version pickled before the
+    field existed unpickles as the plain model (factor 1)."""
+    model = CustomerAnalyticsModel.from_scores(scores, CONFIG)
+    plain = dataclasses.replace(model, spend_model="bgnbd_gg", spend_factor=1.0)
+    seasonal = dataclasses.replace(model, spend_model="bgnbd_gg_seasonal", spend_factor=1.3)
+    np.testing.assert_allclose(
+        seasonal.predict(base)["expected_value_90d"],
+        1.3 * plain.predict(base)["expected_value_90d"],
+    )
+    old = CustomerAnalyticsModel.__new__(CustomerAnalyticsModel)
+    state = {k: v for k, v in vars(seasonal).items() if k not in ("spend_model", "spend_factor")}
+    old.__dict__.update(state)
+    revived = pickle.loads(pickle.dumps(old))
+    np.testing.assert_allclose(
+        revived.predict(base)["expected_value_90d"], plain.predict(base)["expected_value_90d"]
+    )
 
 
 def test_recency_rule_is_a_monotone_probability(sim_tx: pd.DataFrame, base: pd.DataFrame) -> None:

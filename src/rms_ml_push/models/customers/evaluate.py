@@ -8,6 +8,11 @@ With horizon ``h`` (90 days) and the run's ``as_of``::
 Predictors are fitted on the train frame and scored on the holdout frame; BG/NBD and
 Gamma-Gamma of each frame see only that frame's past. Nothing at or after ``as_of`` is
 read, so the same call at a later ``as_of`` is the next week's honest backtest.
+
+The spend model (``bgnbd_gg``, or ``bgnbd_gg_seasonal``: the same times the same-season
+factor of :mod:`.seasonal`) is chosen on the TRAIN split's own labels (lowest absolute
+error of the 90-day total) and only then scored on the holdout, so the reported spend
+error is not tuned on the window it is reported for.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from rms_ml_push.models.customers.churn import CANDIDATES, fit_predictors, label
 from rms_ml_push.models.customers.frames import CustomerModelConfig, CutoffFrame, build_frame
 
 FloatArray = NDArray[np.float64]
-SPEND_METHODS: tuple[str, ...] = ("bgnbd_gg", "last_period", "rfm")
+SPEND_MODELS: tuple[str, ...] = ("bgnbd_gg", "bgnbd_gg_seasonal")
+SPEND_METHODS: tuple[str, ...] = (*SPEND_MODELS, "last_period", "rfm")
 
 
 def churn_metrics(y: NDArray[np.bool_], p: FloatArray) -> dict[str, float]:
@@ -63,18 +69,53 @@ def reliability_table(
     return rows
 
 
+def model_spend(frame: CutoffFrame) -> dict[str, FloatArray]:
+    """90-day spend per customer of each spend model the frame supports."""
+    plain = frame.data["expected_value"].to_numpy(dtype=np.float64)
+    out = {"bgnbd_gg": plain}
+    if frame.season_factor is not None:
+        out["bgnbd_gg_seasonal"] = plain * frame.season_factor
+    return out
+
+
+def choose_spend_model(train: CutoffFrame) -> tuple[str, dict[str, float]]:
+    """The spend model with the smallest absolute 90-day total error on the earlier
+    split, and every model's error there; ``bgnbd_gg`` unless another is measurably
+    better (a tie keeps the plain model)."""
+    actual = train.data["future_spend"].to_numpy(dtype=np.float64)
+    errors = {
+        name: spend_metrics(actual, predicted)["total_relative_error"]
+        for name, predicted in model_spend(train).items()
+    }
+    finite = {name: abs(err) for name, err in errors.items() if np.isfinite(err)}
+    chosen = min(finite, key=lambda name: finite[name]) if finite else "bgnbd_gg"
+    return chosen, errors
+
+
 def spend_predictions(
-    train: pd.DataFrame, test: pd.DataFrame, config: CustomerModelConfig
+    train: CutoffFrame, test: CutoffFrame, config: CustomerModelConfig
 ) -> dict[str, FloatArray]:
-    """90-day spend per holdout customer: the model and two naive baselines."""
-    last_period = test["spend_90d"].to_numpy(dtype=np.float64) * (config.horizon_days / 90.0)
-    by_score = train.groupby("rfm_score")["future_spend"].mean()
-    overall = float(train["future_spend"].mean()) if len(train) else 0.0
-    rfm = test["rfm_score"].map(by_score).fillna(overall).to_numpy(dtype=np.float64)
+    """90-day spend per holdout customer: the spend models and two naive baselines."""
+    last_period = test.data["spend_90d"].to_numpy(dtype=np.float64) * (config.horizon_days / 90.0)
+    by_score = train.data.groupby("rfm_score")["future_spend"].mean()
+    overall = float(train.data["future_spend"].mean()) if len(train.data) else 0.0
+    rfm = test.data["rfm_score"].map(by_score).fillna(overall).to_numpy(dtype=np.float64)
+    return {**model_spend(test), "last_period": last_period, "rfm": rfm}
+
+
+def occasion_split(frame: CutoffFrame) -> dict[str, float]:
+    """The plain model's 90-day total split into occasions x spend per occasion,
+    predicted and actual: which of BG/NBD and Gamma-Gamma an error comes from."""
+    data = frame.data
+    predicted_n = float(data["expected_purchases"].sum())
+    actual_n = float(data["future_occasions"].sum())
+    predicted_spend = float(data["expected_value"].sum())
+    actual_spend = float(data["future_spend"].sum())
     return {
-        "bgnbd_gg": test["expected_value"].to_numpy(dtype=np.float64),
-        "last_period": last_period,
-        "rfm": rfm,
+        "occasions_predicted": predicted_n,
+        "occasions_actual": actual_n,
+        "spend_per_occasion_predicted": predicted_spend / predicted_n if predicted_n else 0.0,
+        "spend_per_occasion_actual": actual_spend / actual_n if actual_n else 0.0,
     }
 
 
@@ -106,6 +147,10 @@ class EvaluationReport:
     reliability: dict[str, list[dict[str, float]]]
     chosen_churn_model: str
     bars: dict[str, bool] = field(default_factory=dict)
+    chosen_spend_model: str = "bgnbd_gg"
+    spend_selection: dict[str, float] = field(default_factory=dict)  # train-split errors
+    season_factor: float | None = None  # the holdout frame's
+    occasions: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form (timestamps as ISO strings)."""
@@ -145,8 +190,11 @@ def backtest(
     actual = holdout.data["future_spend"].to_numpy(dtype=np.float64)
     spend = {
         name: spend_metrics(actual, pred)
-        for name, pred in spend_predictions(train.data, holdout.data, config).items()
+        for name, pred in spend_predictions(train, holdout, config).items()
     }
+    spend_model, selection = choose_spend_model(train)
+    if spend_model not in spend:
+        spend_model = "bgnbd_gg"
     chosen = min((name for name in CANDIDATES if name in churn), key=lambda n: churn[n]["brier"])
     return EvaluationReport(
         train_cutoff=train.cutoff,
@@ -159,7 +207,11 @@ def backtest(
         spend=spend,
         reliability=reliability,
         chosen_churn_model=chosen,
-        bars=_bars(churn, spend["bgnbd_gg"]["total_relative_error"], chosen),
+        bars=_bars(churn, spend[spend_model]["total_relative_error"], chosen),
+        chosen_spend_model=spend_model,
+        spend_selection=selection,
+        season_factor=holdout.season_factor,
+        occasions=occasion_split(holdout),
     )
 
 

@@ -50,7 +50,7 @@ def validate_transactions(transactions: pd.DataFrame) -> None:
         raise TypeError("transactions.ts must be a tz-aware datetime column")
 
 
-def _occasions(tx: pd.DataFrame) -> pd.DataFrame:
+def occasions(tx: pd.DataFrame) -> pd.DataFrame:
     """One row per (customer, UTC day) with the day's spend, sorted by customer and day."""
     ts_ns = tx["ts"].dt.tz_convert("UTC").to_numpy(dtype="datetime64[ns]")
     day = ts_ns.astype("datetime64[D]").astype(np.int64)
@@ -93,7 +93,7 @@ def summarise(
     tx = transactions.loc[transactions["ts"] < cutoff]
     if tx.empty:
         return _empty_summary()
-    occ = _occasions(tx)
+    occ = occasions(tx)
     as_of_day = days_since_epoch(cutoff)
     grouped = occ.groupby("customer_id", sort=True)
     first_day = grouped["day"].min()
@@ -155,7 +155,8 @@ def future_activity(
     start: datetime | pd.Timestamp,
     horizon_days: float,
 ) -> pd.DataFrame:
-    """Orders and spend per customer in ``[start, start + horizon_days)``: the labels.
+    """Orders, purchase occasions (UTC days) and spend per customer in
+    ``[start, start + horizon_days)``: the labels.
 
     Indexed by ``customer_id``; only customers with an order in the window appear.
     """
@@ -164,4 +165,7 @@ def future_activity(
     hi = lo + pd.Timedelta(days=horizon_days)
     window = transactions.loc[(transactions["ts"] >= lo) & (transactions["ts"] < hi)]
     grouped = window.groupby("customer_id", sort=True)
-    return pd.DataFrame({"orders": grouped.size(), "spend": grouped["amount"].sum()})
+    days = occasions(window).groupby("customer_id", sort=True)["day"].size()
+    return pd.DataFrame(
+        {"orders": grouped.size(), "occasions": days, "spend": grouped["amount"].sum()}
+    )

@@ -17,6 +17,7 @@ from rms_ml_push.errors import FitError
 from rms_ml_push.models.customers import bgnbd, gammagamma
 from rms_ml_push.models.customers.features import future_activity, summarise
 from rms_ml_push.models.customers.rfm import rfm_scores
+from rms_ml_push.models.customers.seasonal import same_season_factor
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class CutoffFrame:
     bgnbd: bgnbd.BgNbdParams
     gamma_gamma: gammagamma.GammaGammaParams | None
     has_labels: bool
+    # Same-season spend factor at this cutoff (None: not measurable), see .seasonal.
+    season_factor: float | None = None
 
 
 def _fit_gamma_gamma(summary: pd.DataFrame) -> gammagamma.GammaGammaParams | None:
@@ -109,8 +112,9 @@ def build_frame(
     *,
     with_labels: bool,
 ) -> CutoffFrame:
-    """Summarise, score RFM, fit BG/NBD and Gamma-Gamma at ``cutoff``; add labels
-    ``churned`` (no order in ``[cutoff, cutoff + horizon)``) and ``future_spend``."""
+    """Summarise, score RFM, fit BG/NBD and Gamma-Gamma at ``cutoff``, measure the
+    same-season spend factor; add labels ``churned`` (no order in ``[cutoff, cutoff +
+    horizon)``), ``future_spend`` and ``future_occasions``."""
     stamp = pd.Timestamp(cutoff).tz_convert("UTC")
     base = base_frame(transactions, stamp, config)
     params = bgnbd.fit(
@@ -125,7 +129,13 @@ def build_frame(
     if with_labels:
         future = future_activity(transactions, stamp, config.horizon_days).reindex(data.index)
         data["future_spend"] = future["spend"].fillna(0.0)
+        data["future_occasions"] = future["occasions"].fillna(0).astype(np.int64)
         data["churned"] = future["orders"].isna().to_numpy()
     return CutoffFrame(
-        cutoff=stamp, data=data, bgnbd=params, gamma_gamma=gg_params, has_labels=with_labels
+        cutoff=stamp,
+        data=data,
+        bgnbd=params,
+        gamma_gamma=gg_params,
+        has_labels=with_labels,
+        season_factor=same_season_factor(transactions, stamp, params, config.horizon_days),
     )

@@ -47,7 +47,7 @@ def backtest_metrics(scores: CustomerScores) -> BacktestMetrics:
     if report is None or used is None:
         return BacktestMetrics(metric="brier", model={}, baseline_name=GATE_BASELINE)
     model: dict[str, float] = _churn(report.churn[used])
-    spend = _finite(report.spend["bgnbd_gg"]["total_relative_error"])
+    spend = _finite(report.spend[report.chosen_spend_model]["total_relative_error"])
     if spend is not None:
         model["spend_total_relative_error"] = spend
     baseline = _churn(report.churn[GATE_BASELINE]) if GATE_BASELINE in report.churn else {}
@@ -57,6 +57,7 @@ def backtest_metrics(scores: CustomerScores) -> BacktestMetrics:
         "horizon_days": report.horizon_days,
         "n_holdout": report.n_holdout,
         "churn_model": used,
+        "spend_model": report.chosen_spend_model,
     }
     return BacktestMetrics(
         metric="brier",
@@ -78,7 +79,10 @@ def message_metrics(scores: CustomerScores) -> dict[str, Any]:
     out["holdout_cutoff"] = report.holdout_cutoff.isoformat()
     out["n_holdout"] = report.n_holdout
     out["holdout_churn_rate"] = _finite(report.holdout_churn_rate)
-    out["spend_total_relative_error"] = _finite(report.spend["bgnbd_gg"]["total_relative_error"])
+    out["spend_model"] = scores.spend_model
+    out["spend_total_relative_error"] = _finite(
+        report.spend[report.chosen_spend_model]["total_relative_error"]
+    )
     out["baselines"] = {
         name: _churn(report.churn[name]) for name in BASELINES if name in report.churn
     }

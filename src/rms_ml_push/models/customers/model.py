@@ -4,7 +4,10 @@ A saved version is the fitted parameters of one run (BG/NBD, Gamma-Gamma, the ch
 churn predictor). Predicting applies them to a LATER run's customer frame
 (:func:`~.frames.base_frame` at that run's ``as_of``), so the fallback chain can answer
 with the latest promoted version, or the previous stable one, whatever this run fitted.
-Pure and picklable: dataclasses of numbers and scikit-learn estimators.
+Pure and picklable: dataclasses of numbers and scikit-learn estimators. The spend
+factor is the same-season factor measured at the saving run's ``as_of`` (1.0 for the
+plain model): it describes the 90 days after that run, so a version answering a later
+run (the fallback chain) applies last week's season, not a new one.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class CustomerAnalyticsModel:
     predictor: ChurnPredictor | None
     churn_model: str
     config: CustomerModelConfig
+    # Defaults let versions saved before the seasonal spend model unpickle unchanged.
+    spend_model: str = "bgnbd_gg"
+    spend_factor: float = 1.0
 
     @classmethod
     def from_scores(
@@ -48,6 +54,8 @@ class CustomerAnalyticsModel:
             predictor=scores.predictor,
             churn_model=scores.churn_model,
             config=config,
+            spend_model=scores.spend_model,
+            spend_factor=scores.spend_factor,
         )
 
     @property
@@ -68,7 +76,9 @@ class CustomerAnalyticsModel:
         return pd.DataFrame(
             {
                 "churn_probability": np.clip(churn, 0.0, 1.0),
-                "expected_value_90d": np.maximum(data["expected_value"].to_numpy(), 0.0),
+                "expected_value_90d": np.maximum(
+                    data["expected_value"].to_numpy() * self.spend_factor, 0.0
+                ),
                 "next_order_days": data["next_order_days"].to_numpy(dtype=np.float64),
             },
             index=base.index,

@@ -4,7 +4,9 @@ Steps: backtest ending at ``as_of`` (see :mod:`.evaluate`) picks the churn model
 holdout Brier score; the chosen predictor is refitted one horizon later (trained on
 features at ``as_of - h`` with labels from ``[as_of - h, as_of)``) and applied to the
 frame at ``as_of``. Without enough history for a backtest the BG/NBD probability is used
-and ``report`` is None. Expected value is always BG/NBD x Gamma-Gamma.
+and ``report`` is None. Expected value is BG/NBD x Gamma-Gamma, times the same-season
+factor measured at ``as_of`` (:mod:`.seasonal`) when the backtest's earlier split chose
+``bgnbd_gg_seasonal`` (:func:`~.evaluate.choose_spend_model`).
 
 ``next_order_expected_by`` is ``as_of`` plus the time by which, under the fitted BG/NBD,
 the customer has ordered again with probability 50 % (the median of the unconditional
@@ -60,6 +62,18 @@ class CustomerScores:
     bgnbd: bgnbd.BgNbdParams
     gamma_gamma: gammagamma.GammaGammaParams | None
     predictor: ChurnPredictor | None
+    spend_model: str = "bgnbd_gg"
+    spend_factor: float = 1.0
+
+
+def spend_choice(report: EvaluationReport | None, current: CutoffFrame) -> tuple[str, float]:
+    """The spend model the backtest chose and its factor at ``as_of`` (plain: 1.0); the
+    plain model when the season cannot be measured at ``as_of``."""
+    if report is None or report.chosen_spend_model != "bgnbd_gg_seasonal":
+        return "bgnbd_gg", 1.0
+    if current.season_factor is None:
+        return "bgnbd_gg", 1.0
+    return "bgnbd_gg_seasonal", current.season_factor
 
 
 def _try_backtest(
@@ -129,8 +143,9 @@ def score_customers(
     else:
         churn = predictor.predict(data)
     out = data.copy()
+    spend_model, spend_factor = spend_choice(report, current)
     out["churn_probability"] = np.clip(churn, 0.0, 1.0)
-    out["expected_value_90d"] = np.maximum(data["expected_value"].to_numpy(), 0.0)
+    out["expected_value_90d"] = np.maximum(data["expected_value"].to_numpy() * spend_factor, 0.0)
     out["next_order_expected_by"] = stamp + pd.to_timedelta(data["next_order_days"], unit="D")
     out["churn_model"] = chosen
     return CustomerScores(
@@ -141,4 +156,6 @@ def score_customers(
         bgnbd=current.bgnbd,
         gamma_gamma=current.gamma_gamma,
         predictor=predictor,
+        spend_model=spend_model,
+        spend_factor=spend_factor,
     )
