@@ -9,6 +9,8 @@ ever used for that window's forecast).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import structlog
@@ -29,11 +31,19 @@ def cutoffs(last: pd.Timestamp, config: DemandConfig) -> list[pd.Timestamp]:
 
 
 def _gbm_backtest(
-    panel: Panel, ids: list[str], cuts: list[pd.Timestamp], config: DemandConfig
+    panel: Panel,
+    ids: list[str],
+    cuts: list[pd.Timestamp],
+    config: DemandConfig,
+    cache: dict[str, Any],
 ) -> pd.DataFrame:
     rows = np.flatnonzero(np.isin(panel.ids, ids))
     first = int(panel.dates.searchsorted(cuts[0]))
-    model = fit_gbm(panel, first, config.h, config.gbm)
+    # The model learns from the whole panel up to the first cutoff, whichever series
+    # it then forecasts: one fit serves every subset of a run (see screening.py).
+    if "model" not in cache:
+        cache["model"] = fit_gbm(panel, first, config.h, config.gbm)
+    model = cache["model"]
     parts = []
     for cut in cuts:
         origin = int(panel.dates.searchsorted(cut))
@@ -53,7 +63,12 @@ def _gbm_backtest(
 
 
 def run_backtest(
-    frame: pd.DataFrame, panel: Panel | None, config: DemandConfig, n_jobs: int = 1
+    frame: pd.DataFrame,
+    panel: Panel | None,
+    config: DemandConfig,
+    n_jobs: int = 1,
+    *,
+    gbm_cache: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """``unique_id, ds, cutoff, y, window, step`` and one forecast column per candidate."""
     needed = {m for c in config.candidates for m in members(c)}
@@ -72,7 +87,8 @@ def run_backtest(
     cuts = cutoffs(frame["ds"].max(), config)
     if GLOBAL_GBM in needed and panel is not None:
         try:
-            gbm = _gbm_backtest(panel, sorted(frame["unique_id"].unique()), cuts, config)
+            ids = sorted(frame["unique_id"].unique())
+            gbm = _gbm_backtest(panel, ids, cuts, config, {} if gbm_cache is None else gbm_cache)
             bt = bt.merge(gbm, on=["unique_id", "ds", "cutoff"], how="left")
         except ValueError as exc:
             log.warning("demand.gbm_backtest_skipped", reason=str(exc))

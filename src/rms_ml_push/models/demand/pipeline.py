@@ -33,6 +33,7 @@ from rms_ml_push.models.demand.prepare import (
     series_facts,
     step_of,
 )
+from rms_ml_push.models.demand.screening import kept_candidates, plan_screening
 from rms_ml_push.models.demand.selection import (
     _with_scale,
     choose_models,
@@ -165,28 +166,59 @@ def _choose(
 
 def _select(run: _Run, panel: Panel | None) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
     config = run.config
-    bt = run_backtest(run.data, panel, config, run.n_jobs)
     first = cutoffs(run.data["ds"].max(), config)[0]
     facts = series_facts(run.data, run.closed, first + step_of(config), config)
+    groups = run.details["group"].astype(str)
+    ids = sorted(run.data["unique_id"].unique())
+    plan = plan_screening(groups.reindex(ids), config.screen_sample)
+    gbm_cache: dict[str, Any] = {}
+    parts = [_backtest(run.subset(plan.sample), panel, config.candidates, facts, gbm_cache)]
+    chosen = _choose_on(parts[0], facts, groups, config)
+    for group, rest in plan.rest.items():
+        in_group = chosen[groups.reindex(chosen.index).to_numpy() == group]
+        keep = kept_candidates(in_group, config.candidates, config.screen_min_share)
+        log.info("demand.screened", group=group, sample=len(in_group), kept=list(keep))
+        parts.append(_backtest(run.subset(rest), panel, keep, facts, gbm_cache))
+    bt = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    chosen = _choose_on(bt, facts, groups, config) if len(parts) > 1 else chosen
+    metrics = evaluate(bt, chosen)
+    calibration = calibrate(_with_scale(residual_rows(bt, chosen)))
+    log.info("demand.selected", series=len(chosen), models=chosen.value_counts().to_dict())
+    return chosen, metrics, calibration
+
+
+def _backtest(
+    run: _Run,
+    panel: Panel | None,
+    candidates: tuple[str, ...],
+    facts: pd.DataFrame,
+    gbm_cache: dict[str, Any],
+) -> pd.DataFrame:
+    """The backtest of ``candidates`` on ``run``'s series, open days only, scored columns."""
+    config = replace(run.config, candidates=candidates)
+    bt = run_backtest(run.data, panel, config, run.n_jobs, gbm_cache=gbm_cache)
     shut = pd.Series(run.closed, index=pd.MultiIndex.from_frame(run.data[["unique_id", "ds"]]))
     bt = bt[~shut.reindex(pd.MultiIndex.from_frame(bt[["unique_id", "ds"]])).to_numpy(bool)]
     bt = bt.join(facts[["scale", "level"]], on="unique_id").join(
         run.details[["group", "is_count"]], on="unique_id"
     )
-    models = [m for m in config.candidates if m in bt.columns]
+    models = [m for m in candidates if m in bt.columns]
     bt[models] = bt[models].clip(lower=0.0)
-    chosen = choose_models(
+    return bt
+
+
+def _choose_on(
+    bt: pd.DataFrame, facts: pd.DataFrame, groups: pd.Series, config: DemandConfig
+) -> pd.Series:
+    models = [m for m in config.candidates if m in bt.columns]
+    return choose_models(
         score_frame(bt, models),
         facts["sparse"],
-        run.details["group"].astype(str),
+        groups,
         candidates=tuple(models),
         tolerance=config.tie_tolerance,
         switch_margin=config.switch_margin,
     )
-    metrics = evaluate(bt, chosen)
-    calibration = calibrate(_with_scale(residual_rows(bt, chosen)))
-    log.info("demand.selected", series=len(chosen), models=chosen.value_counts().to_dict())
-    return chosen, metrics, calibration
 
 
 def _series_table(

@@ -40,6 +40,10 @@ class DemandConfig:
     min_history: int = 28  # fewer open days: new series, rule-based
     sparse_zero_share: float = 0.3  # intermittent models only above this share of zeros
     local_input_size: int | None = 364  # local models see at most this many steps
+    # Groups with more series are screened: every candidate on this many (a fixed hash
+    # sample), the rest only on candidates picked for >= screen_min_share of the sample.
+    screen_sample: int = 300
+    screen_min_share: float = 0.02
     gbm: GbmParams = field(default_factory=GbmParams)
 
     @classmethod
