@@ -10,11 +10,16 @@ that met the highest station load, pooled over restaurants.
     .venv/bin/python bench/kitchen_eval.py --demo 3 --days 365  # demo generator's data
     .venv/bin/python bench/kitchen_eval.py --rms-url sqlite:///demo.sqlite3
 
-``--demo N`` writes N restaurants x ``--days`` of the demo generator into a temporary
-SQLite file; ``--rms-url`` reads an existing RMS. Either way the tickets come through the
-kitchen job's own path: ``RmsReader.kitchen_tickets`` + ``menu_items``, then
+``--demo N`` writes N restaurants x ``--days`` of the demo generator, ending on ``--end``
+(a fixed date by default, so that two runs score the same holdout: the demo's season and
+calendar move with its end date, and so do the figures), into a temporary SQLite file;
+``--rms-url`` reads an existing RMS. Either way the tickets come through the kitchen job's
+own path: ``RmsReader.kitchen_tickets`` + ``menu_items``, then
 ``features.kitchen_tickets.prepare_tickets`` (history: whole local days before the day
 that contains ``--as-of``, default the day after the newest ticket).
+
+``--load-only``: the model reads quantity, hour, weekday and the station load only (the
+first version's features), to measure what the rest of the arrival state adds.
 
 ``--tickets``: CLEAN tickets (see ``rms_ml_push.models.kitchen.features``) as CSV or
 pickle; ``--timezones``: JSON ``{"restaurant_id": "IANA zone"}``. From Python, call
@@ -28,7 +33,7 @@ import json
 import tempfile
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +47,7 @@ from rms_ml_push.features.kitchen_tickets import prepare_tickets
 from rms_ml_push.features.quality import QualityContext
 from rms_ml_push.models.kitchen import (
     FitOptions,
+    ModelParams,
     build_features,
     evaluation_table,
     holdout_predictions,
@@ -52,16 +58,22 @@ from rms_ml_push.rms.extract import RmsReader
 ZONES = ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 
 
+LOAD_ONLY = ("quantity", "local_hour", "dow", "load")
+
+
 def run(
-    tickets: pd.DataFrame, timezones: Mapping[int, str], *, test_days: int = 21
+    tickets: pd.DataFrame,
+    timezones: Mapping[int, str],
+    *,
+    test_days: int = 21,
+    options: FitOptions | None = None,
 ) -> pd.DataFrame:
     """The pooled evaluation table of every restaurant in ``tickets``."""
+    options = options or FitOptions()
     tests, preds = [], {}
     for restaurant_id, rows in tickets.groupby("restaurant_id", sort=True):
         features = build_features(rows, {int(restaurant_id): timezones[int(restaurant_id)]})
-        test, predictions, fit = holdout_predictions(
-            features, test_days=test_days, options=FitOptions()
-        )
+        test, predictions, fit = holdout_predictions(features, test_days=test_days, options=options)
         print(f"restaurant {restaurant_id}: {len(features)} tickets, rung {fit.source}")
         tests.append(test)
         for method, frame in predictions.items():
@@ -107,11 +119,10 @@ def from_rms(url: str, as_of: datetime | None) -> tuple[pd.DataFrame, dict[int, 
     return pd.concat(frames, ignore_index=True), zones
 
 
-def demo_rms(folder: Path, restaurants: int, days: int, seed: int) -> str:
+def demo_rms(folder: Path, restaurants: int, days: int, seed: int, end: date) -> str:
     """Write the demo generator's data into a SQLite file; its URL."""
     url = f"sqlite:///{folder / 'demo.sqlite3'}"
     engine = sa.create_engine(url)
-    end = datetime.now(UTC).date() - timedelta(days=3)
     try:
         generate_demo(engine, DemoConfig(end=end, restaurants=restaurants, days=days, seed=seed))
     finally:
@@ -130,11 +141,15 @@ def main() -> None:
     parser.add_argument("--demo", type=int, metavar="N", help="N demo restaurants")
     parser.add_argument("--rms-url", help="read this RMS instead of simulating")
     parser.add_argument("--as-of", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 6, 30))
+    parser.add_argument("--load-only", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     if args.demo or args.rms_url:
         with tempfile.TemporaryDirectory() as folder:
-            url = args.rms_url or demo_rms(Path(folder), args.demo, args.days, args.seed + 1)
+            url = args.rms_url or demo_rms(
+                Path(folder), args.demo, args.days, args.seed + 1, args.end
+            )
             tickets, zones = from_rms(url, args.as_of)
     elif args.tickets:
         read = pd.read_pickle if args.tickets.suffix in {".pkl", ".pickle"} else pd.read_csv
@@ -144,7 +159,10 @@ def main() -> None:
         zones = {int(k): v for k, v in json.loads(args.timezones.read_text()).items()}
     else:
         tickets, zones = simulated(args.restaurants, args.days, args.seed)
-    table = run(tickets, zones, test_days=args.test_days)
+    options = FitOptions()
+    if args.load_only:
+        options = FitOptions(params=ModelParams(numeric_features=LOAD_ONLY))
+    table = run(tickets, zones, test_days=args.test_days, options=options)
     with pd.option_context("display.width", 200):
         print(table.round(3).to_string(index=False))
     print(f"elapsed {time.perf_counter() - started:.1f} s")

@@ -250,6 +250,59 @@ def test_stored_hourly_demand_drives_station_load(
             assert t == pytest.approx(o * share, abs=0.011)
 
 
+def test_station_load_falls_back_to_weekday_hour_profile_without_demand(
+    monkeypatch: pytest.MonkeyPatch, store: Store, demo: tuple[Path, DemoSummary]
+) -> None:
+    """No demand forecast can be computed (its payments table is unreadable): the station
+    load still comes, from the recent same-weekday-hour profile, and says so."""
+    # The demand job reads payments, the kitchen job does not: a table map pointing at a
+    # table the RMS lacks breaks the demand forecast alone, as a broken grant would.
+    monkeypatch.setenv("RMS_ML_RMS_TABLES__PAYMENTS", "no_such_payments")
+    settings = load_settings()
+    rid, tz = 1, ks.zones(demo[0])[1]
+    as_of = _as_of()
+    report = run_job(settings, store, JobRequest("kitchen", as_of, restaurants=(rid,)))
+    assert report.status == "succeeded", report.detail
+    got = ks.per_restaurant(ks.bodies(store, EVENT))[rid]
+    forecasts = [d["orders_forecast"] for d in got["data"]]
+    assert {f["source"] for f in forecasts} == {"rule_based"}
+    assert all("no hourly demand forecast" in f["detail"] for f in forecasts)
+    _check_station_load(got["station_load"], tz, as_of)
+    expected = _profile_orders(demo[0], rid, tz, as_of)
+    for station in {r["station_id"] for r in got["station_load"]}:
+        rows = [r for r in got["station_load"] if r["station_id"] == station]
+        tickets = [r["expected_tickets"] for r in rows]
+        hours = [pd.Timestamp(r["ts"]).tz_convert(tz) for r in rows]
+        share = max(tickets) / max(expected[(h.dayofweek, h.hour)] for h in hours)
+        assert share > 0
+        for t, h in zip(tickets, hours, strict=True):
+            assert t == pytest.approx(expected[(h.dayofweek, h.hour)] * share, abs=0.011)
+
+
+def _profile_orders(path: Path, rid: int, tz: str, as_of: datetime) -> dict[tuple[int, int], float]:
+    """Mean completed orders per local (weekday, hour) over the four weeks before day 0,
+    read straight from the RMS file: the profile the fallback is documented to use."""
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as conn:
+            orders = pd.read_sql(
+                sa.text(
+                    "SELECT created_at FROM orders WHERE restaurant_id = :rid"
+                    " AND status = 'completed'"
+                ),
+                conn,
+                params={"rid": rid},
+            )
+    finally:
+        engine.dispose()
+    created = pd.to_datetime(orders["created_at"], utc=True, format="ISO8601")
+    day0 = pd.Timestamp(as_of).tz_convert(tz).normalize()
+    local = created.dt.tz_convert(tz)
+    window = local[(local >= day0 - pd.Timedelta(days=28)) & (local < day0)]
+    counts = window.groupby([window.dt.dayofweek, window.dt.hour]).size()
+    return {(d, h): counts.get((d, h), 0) / 4.0 for d in range(7) for h in range(24)}
+
+
 def test_corrupt_model_and_rejected_challenger_never_reach_the_rms(
     settings: Settings, store: Store
 ) -> None:

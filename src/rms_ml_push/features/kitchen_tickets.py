@@ -42,7 +42,12 @@ def model_rules(ctx: QualityContext) -> list[Rule]:
     return [
         (
             TICKET_LINE_MISSING,
-            lambda d: d["menu_item_id"].isna() | d["restaurant_id"].isna() | d["quantity"].isna(),
+            lambda d: (
+                d["menu_item_id"].isna()
+                | d["restaurant_id"].isna()
+                | d["quantity"].isna()
+                | d["order_id"].isna()
+            ),
         ),
         (QUANTITY_NON_POSITIVE, lambda d: d["quantity"] <= 0),
         (KITCHEN_STARTED_BEFORE_QUEUED, lambda d: d["started_at"] < d["queued_at"]),
@@ -71,6 +76,7 @@ def prepare_tickets(
     out = pd.DataFrame(
         {
             "order_item_id": ready["order_item_id"].astype("int64"),
+            "order_id": ready["order_id"].astype("int64"),
             "station_id": ready["station_id"].astype("int64"),
             "restaurant_id": ready["restaurant_id"].astype("int64"),
             "menu_item_id": ready["menu_item_id"].astype("int64"),

@@ -131,8 +131,8 @@ class RmsReader:
         """order_item_stations with the line's item; window on queued_at.
 
         Columns: id, order_item_id, station_id int64, queued_at UTC, started_at UTC (NaT
-        allowed), completed_at UTC (NaT allowed), menu_item_id Int64, quantity Int64,
-        restaurant_id Int64 (NA when the line or order is missing).
+        allowed), completed_at UTC (NaT allowed), order_id Int64, menu_item_id Int64,
+        quantity Int64, restaurant_id Int64 (NA when the line or order is missing).
         """
         return self._frame(self._q.kitchen_tickets(since, until, restaurant_ids))
 

@@ -213,6 +213,7 @@ class QueryBuilder:
         stmt = (
             sa.select(
                 *self._cols(ois, kinds),
+                items.c.order_id,
                 items.c.menu_item_id,
                 items.c.quantity,
                 orders.c.restaurant_id,
@@ -223,7 +224,12 @@ class QueryBuilder:
         )
         if restaurant_ids is not None:
             stmt = stmt.where(orders.c.restaurant_id.in_(list(restaurant_ids)))
-        extra: dict[str, Kind] = {"menu_item_id": "id?", "quantity": "int?", "restaurant_id": "id?"}
+        extra: dict[str, Kind] = {
+            "order_id": "id?",
+            "menu_item_id": "id?",
+            "quantity": "int?",
+            "restaurant_id": "id?",
+        }
         return Query(stmt, {**kinds, **extra}, "kitchen_tickets")
 
     def payments(

@@ -31,26 +31,26 @@ def _tickets() -> pd.DataFrame:
     rows = []
     for i in range(10):  # ten clean tickets
         q = t0 + i * 5 * minute
-        rows.append((i + 1, 100 + i, 1, q, q + minute, q + 5 * minute, 7, 1, 1))
+        rows.append((i + 1, 100 + i, 1, q, q + minute, q + 5 * minute, 7, 1, 1, 50 + i))
     q = t0
     rows += [
-        (20, 200, 1, q, pd.NaT, pd.NaT, 7, 1, 1),  # kitchen_not_started
-        (21, 201, 1, q, q + minute, pd.NaT, 7, 1, 1),  # kitchen_not_completed
-        (22, 202, 1, q, q + 5 * minute, q + minute, 7, 1, 1),  # completed before started
-        (23, 203, 1, q, q + minute, q + 2 * 3600 * minute / 60, 7, 1, 1),  # hours long
-        (24, 204, 1, q, q + minute, q + 2 * minute, pd.NA, pd.NA, pd.NA),  # line missing
-        (25, 205, 1, q, q + minute, q + 2 * minute, 7, 0, 1),  # quantity 0
-        (26, 206, 1, q, q - minute, q + 2 * minute, 7, 1, 1),  # started before queued
-        (27, 207, 1, q - 3 * 3600 * minute / 60, q, q + minute, 7, 1, 1),  # wait too long
-        (28, 100, 1, q, q + minute, q + 2 * minute, 7, 1, 1),  # same line + station as id 1
-        (29, 209, 1, NOW + pd.Timedelta(days=1), pd.NaT, pd.NaT, 7, 1, 1),  # future
+        (20, 200, 1, q, pd.NaT, pd.NaT, 7, 1, 1, 60),  # kitchen_not_started
+        (21, 201, 1, q, q + minute, pd.NaT, 7, 1, 1, 60),  # kitchen_not_completed
+        (22, 202, 1, q, q + 5 * minute, q + minute, 7, 1, 1, 60),  # completed before started
+        (23, 203, 1, q, q + minute, q + 2 * 3600 * minute / 60, 7, 1, 1, 60),  # hours long
+        (24, 204, 1, q, q + minute, q + 2 * minute, pd.NA, pd.NA, pd.NA, pd.NA),  # line missing
+        (25, 205, 1, q, q + minute, q + 2 * minute, 7, 0, 1, 60),  # quantity 0
+        (26, 206, 1, q, q - minute, q + 2 * minute, 7, 1, 1, 60),  # started before queued
+        (27, 207, 1, q - 3 * 3600 * minute / 60, q, q + minute, 7, 1, 1, 60),  # wait too long
+        (28, 100, 1, q, q + minute, q + 2 * minute, 7, 1, 1, 60),  # same line + station as id 1
+        (29, 209, 1, NOW + pd.Timedelta(days=1), pd.NaT, pd.NaT, 7, 1, 1, 60),  # future
     ]
     cols = ["id", "order_item_id", "station_id", "queued_at", "started_at", "completed_at"]
-    cols += ["menu_item_id", "quantity", "restaurant_id"]
+    cols += ["menu_item_id", "quantity", "restaurant_id", "order_id"]
     frame = pd.DataFrame(rows, columns=cols)
     for col in ("queued_at", "started_at", "completed_at"):
         frame[col] = pd.to_datetime(frame[col], utc=True)
-    for col in ("menu_item_id", "quantity", "restaurant_id"):
+    for col in ("menu_item_id", "quantity", "restaurant_id", "order_id"):
         frame[col] = frame[col].astype("Int64")
     return frame
 

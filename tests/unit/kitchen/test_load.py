@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rms_ml_push.models.kitchen.load import station_load_at_arrival
+from rms_ml_push.models.kitchen.load import STATE_COLUMNS, arrival_state, station_load_at_arrival
 
 T0 = pd.Timestamp("2024-03-01 12:00", tz="UTC")
 
@@ -78,3 +78,68 @@ def test_matches_brute_force_and_ignores_later_tickets(
     extra = [(s, float(cutoff + q), float(cutoff + q + d)) for s, q, d in later]
     both = station_load_at_arrival(_tickets(base + extra))
     assert both[: len(frame)].tolist() == load.tolist()
+
+
+def _state_tickets(rows: list[tuple[int, int, int, int, int, int]]) -> pd.DataFrame:
+    """Rows of (station, order, quantity, queued, started offset, completed offset) minutes."""
+    return pd.DataFrame(
+        {
+            "station_id": [r[0] for r in rows],
+            "restaurant_id": 1,
+            "order_id": [r[1] for r in rows],
+            "quantity": [r[2] for r in rows],
+            "queued_at": [T0 + pd.Timedelta(minutes=r[3]) for r in rows],
+            "started_at": [T0 + pd.Timedelta(minutes=r[3] + r[4]) for r in rows],
+            "completed_at": [T0 + pd.Timedelta(minutes=r[3] + r[4] + r[5]) for r in rows],
+        }
+    )
+
+
+def _state_brute_force(frame: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for row in frame.itertuples():
+        t = row.queued_at
+        before = frame["queued_at"] < t
+        here = frame["station_id"] == row.station_id
+        open_ = before & (frame["completed_at"] > t)
+        order = (frame["order_id"] == row.order_id) & here & (frame["queued_at"] <= t)
+        out.append(
+            {
+                "load": int((open_ & here).sum()),
+                "waiting": int((before & here & (frame["started_at"] > t)).sum()),
+                "arrivals_15m": int(
+                    (here & before & (frame["queued_at"] >= t - pd.Timedelta(minutes=15))).sum()
+                ),
+                "kitchen_load": int((open_ & ~here).sum()),
+                "order_units": int(frame.loc[order, "quantity"].sum()),
+            }
+        )
+    return pd.DataFrame(out, columns=list(STATE_COLUMNS))
+
+
+ROWS = st.tuples(
+    st.integers(1, 3),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 40),
+    st.integers(0, 6),
+    st.integers(0, 8),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(ROWS, min_size=1, max_size=25), st.lists(ROWS, max_size=10))
+def test_arrival_state_matches_brute_force_and_ignores_later_tickets(
+    rows: list[tuple[int, int, int, int, int, int]],
+    later: list[tuple[int, int, int, int, int, int]],
+) -> None:
+    """Each state column equals its O(n^2) definition; later tickets never change it."""
+    frame = _state_tickets(rows)
+    state = arrival_state(frame)
+    pd.testing.assert_frame_equal(
+        state.reset_index(drop=True), _state_brute_force(frame), check_dtype=False
+    )
+    cutoff = max(r[3] for r in rows) + 1
+    extra = [(s, o, n, cutoff + q, w, d) for s, o, n, q, w, d in later]
+    both = arrival_state(_state_tickets(rows + extra))
+    pd.testing.assert_frame_equal(both.iloc[: len(frame)], state)

@@ -10,7 +10,7 @@ the RMS data contract, i.e. the caller has already dropped and counted:
 * duplicates of ``(order_item_id, station_id)``, quantity <= 0, timestamps after the
   run's ``as_of``.
 
-Columns: ``order_item_id, station_id, restaurant_id, menu_item_id, category, quantity,
+Columns: ``order_item_id, order_id, station_id, restaurant_id, menu_item_id, category, quantity,
 queued_at, started_at, completed_at`` with the three times tz-aware (any zone; they are
 compared in UTC). ``category`` may be null. :func:`check_clean_tickets` rejects a frame
 that breaks these rules, so a caller's cleaning bug surfaces as one clear error instead of
@@ -24,10 +24,11 @@ from typing import Any, cast
 
 import pandas as pd
 
-from rms_ml_push.models.kitchen.load import station_load_at_arrival
+from rms_ml_push.models.kitchen.load import STATE_COLUMNS, arrival_state
 
 TICKET_COLUMNS: tuple[str, ...] = (
     "order_item_id",
+    "order_id",
     "station_id",
     "restaurant_id",
     "menu_item_id",
@@ -39,7 +40,7 @@ TICKET_COLUMNS: tuple[str, ...] = (
 )
 TIME_COLUMNS: tuple[str, ...] = ("queued_at", "started_at", "completed_at")
 CATEGORICAL_FEATURES: tuple[str, ...] = ("station_id", "menu_item_id", "category")
-NUMERIC_FEATURES: tuple[str, ...] = ("quantity", "local_hour", "dow", "load")
+NUMERIC_FEATURES: tuple[str, ...] = ("quantity", "local_hour", "dow", *STATE_COLUMNS)
 FEATURES: tuple[str, ...] = CATEGORICAL_FEATURES + NUMERIC_FEATURES
 TARGETS: tuple[str, ...] = ("cook_s", "total_s")
 
@@ -73,14 +74,18 @@ def build_features(tickets: pd.DataFrame, timezones: Mapping[int, str]) -> pd.Da
 
     ``timezones`` maps ``restaurant_id`` to an IANA zone; ``local_hour`` (0-23) and ``dow``
     (Monday 0) are taken in that zone at ``queued_at``. Adds ``cook_s`` (started ->
-    completed), ``total_s`` (queued -> completed) and ``load`` (see :mod:`.load`).
+    completed), ``total_s`` (queued -> completed) and the station and kitchen at arrival
+    (``load``, ``waiting``, ``arrivals_15m``, ``kitchen_load``, ``order_units``; see
+    :mod:`.load`).
     """
     check_clean_tickets(tickets)
     unknown = set(tickets["restaurant_id"].unique()) - set(timezones)
     if unknown:
         raise UncleanTicketsError(f"kitchen tickets: no timezone for restaurants {unknown}")
     frame = tickets.loc[:, list(TICKET_COLUMNS)].copy()
-    frame["load"] = station_load_at_arrival(frame)
+    state = arrival_state(frame)
+    for col in STATE_COLUMNS:
+        frame[col] = state[col].to_numpy()
     frame["cook_s"] = (frame["completed_at"] - frame["started_at"]).dt.total_seconds()
     frame["total_s"] = (frame["completed_at"] - frame["queued_at"]).dt.total_seconds()
     frame["local_hour"] = 0

@@ -27,7 +27,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from rms_ml_push.models.kitchen.features import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from rms_ml_push.models.kitchen.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 MAX_CODES = 254
 QUANTILES: tuple[float, ...] = (0.5, 0.9)
@@ -44,6 +44,9 @@ class ModelParams:
     min_samples_leaf: int = 40
     random_state: int = 0
     threads: int = 1
+    # The numeric inputs; fewer (e.g. ``("quantity", "local_hour", "dow", "load")``) to
+    # measure what the other arrival-state features add (bench/kitchen_eval.py).
+    numeric_features: tuple[str, ...] = NUMERIC_FEATURES
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,11 @@ class KitchenModel:
     estimators: dict[str, HistGradientBoostingRegressor]  # key "cook_p50", ...
     p90_scale: dict[str, float] = field(default_factory=lambda: {"cook": 1.0, "total": 1.0})
     threads: int = 1
+    numeric_features: tuple[str, ...] = NUMERIC_FEATURES
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``cook_p50, cook_p90, total_p50, total_p90`` in seconds; p90 >= p50, total >= cook."""
-        x = encode(frame, self.codes)
+        x = encode(frame, self.codes, self.numeric_features)
         out = pd.DataFrame(index=frame.index)
         with threadpool_limits(limits=self.threads, user_api="openmp"):
             for name, est in self.estimators.items():
@@ -84,13 +88,17 @@ def fit_category_codes(frame: pd.DataFrame) -> dict[str, dict[Hashable, int]]:
     return codes
 
 
-def encode(frame: pd.DataFrame, codes: dict[str, dict[Hashable, int]]) -> npt.NDArray[np.float64]:
+def encode(
+    frame: pd.DataFrame,
+    codes: dict[str, dict[Hashable, int]],
+    numeric: tuple[str, ...] = NUMERIC_FEATURES,
+) -> npt.NDArray[np.float64]:
     """The model matrix: categorical codes (unknown -> "other") then numeric features."""
     columns = [
         frame[col].map(codes[col]).fillna(len(codes[col])).to_numpy(dtype=np.float64)
         for col in CATEGORICAL_FEATURES
     ]
-    columns += [frame[col].to_numpy(dtype=np.float64) for col in NUMERIC_FEATURES]
+    columns += [frame[col].to_numpy(dtype=np.float64) for col in numeric]
     return np.column_stack(columns)
 
 
@@ -98,8 +106,8 @@ def fit_kitchen_model(train: pd.DataFrame, params: ModelParams | None = None) ->
     """Fit the four quantile models on a features frame (``build_features``)."""
     params = params or ModelParams()
     codes = fit_category_codes(train)
-    x = encode(train, codes)
-    mask = [col in CATEGORICAL_FEATURES for col in FEATURES]
+    x = encode(train, codes, params.numeric_features)
+    mask = [True] * len(CATEGORICAL_FEATURES) + [False] * len(params.numeric_features)
     estimators: dict[str, HistGradientBoostingRegressor] = {}
     for target, prefix in TARGET_PREFIX.items():
         y = np.log1p(train[target].to_numpy(dtype=np.float64))
@@ -117,7 +125,12 @@ def fit_kitchen_model(train: pd.DataFrame, params: ModelParams | None = None) ->
             )
             with threadpool_limits(limits=params.threads, user_api="openmp"):
                 estimators[f"{prefix}_p{round(q * 100)}"] = est.fit(x, y)
-    return KitchenModel(codes=codes, estimators=estimators, threads=params.threads)
+    return KitchenModel(
+        codes=codes,
+        estimators=estimators,
+        threads=params.threads,
+        numeric_features=params.numeric_features,
+    )
 
 
 def conformal_scale(actual: npt.ArrayLike, p90: npt.ArrayLike, coverage: float = 0.9) -> float:

@@ -92,7 +92,15 @@ def _wait_curve(
         observed = rows.groupby("load")["total_s"].median()
         curve = observed.reindex(loads).interpolate(limit_direction="both").to_numpy()
         return np.asarray(curve, dtype=np.float64)
-    grid = sample.loc[sample.index.repeat(loads.size)].assign(load=np.tile(loads, len(sample)))
+    # Real moments at each load where there are some (the model reads the rest of the
+    # station's state too, which must agree with the load); the sample with the load
+    # overwritten where there are none.
+    parts = []
+    for level in loads:
+        seen = rows[rows["load"] == level]
+        part = seen.tail(len(sample)) if len(seen) else sample.assign(load=level)
+        parts.append(part)
+    grid = pd.concat(parts, ignore_index=True)
     predicted = fit.model.predict(grid)["total_p50"]
     per_load = predicted.groupby(grid["load"].to_numpy()).median()
     return np.asarray(per_load.reindex(loads).to_numpy(), dtype=np.float64)

@@ -3,10 +3,13 @@
 Model rung: for each station, a sample of its recent tickets stands for "a typical
 moment" there. For each item of the station, the sample is copied with the item (and its
 category) swapped in and quantity set to 1; the model predicts every copy and the cell
-takes the median prediction. A load bucket's copies get the median load seen inside the
-bucket; an hour's copies get that hour and the station's median load at that hour (the
-hour rung is what the RMS uses when it does not know the load, so it must carry the
-hour's typical load). Only hours in which the station has history get an entry.
+takes the median prediction. A load bucket's sample is drawn from the moments whose load
+fell in the bucket, an hour's from the moments at that hour (the hour rung is what the
+RMS uses when it does not know the load, so it must carry the hour's typical state): the
+model also reads the rest of the station's and kitchen's state at arrival (queued vs
+cooking, recent arrivals, other stations), and real moments keep those consistent with
+the load, where overwriting the load alone would ask the model about kitchens that never
+happen. Only hours in which the station has history get an entry.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rms_ml_push.models.kitchen.buckets import choose_load_buckets, representative_loads
+from rms_ml_push.models.kitchen.buckets import (
+    bucket_index,
+    choose_load_buckets,
+    representative_loads,
+)
 from rms_ml_push.models.kitchen.quantile_model import KitchenModel, conformal_scale
 from rms_ml_push.models.kitchen.rules import MedianRung
 from rms_ml_push.models.kitchen.table import FIGURES, KEYS, PER_UNIT, LookupTable
@@ -38,13 +45,16 @@ def build_model_table(
         items = rows.drop_duplicates("menu_item_id")[["menu_item_id", "category"]]
         buckets = choose_load_buckets(rows["load"])
         levels = representative_loads(rows["load"], buckets)
-        hour_load = rows.groupby("local_hour")["load"].median().round().astype(int)
+        in_bucket = bucket_index(rows["load"], buckets)
         # "unit2" (two units, else as "overall") gives the per-extra-unit figure.
         variants = [("overall", -1, sample), ("unit2", -1, sample)]
-        variants += [("load", k, sample.assign(load=lv)) for k, lv in enumerate(levels)]
         variants += [
-            ("hour", int(cast(Any, h)), sample.assign(local_hour=int(cast(Any, h)), load=int(lv)))
-            for h, lv in hour_load.items()
+            ("load", k, _moments(rows[in_bucket == k], sample_per_station, rng, sample, load=lv))
+            for k, lv in enumerate(levels)
+        ]
+        variants += [
+            ("hour", int(cast(Any, h)), _moments(at_hour, sample_per_station, rng, sample))
+            for h, at_hour in rows.groupby("local_hour", sort=True)
         ]
         for kind, key, base in variants:
             units = 2 if kind == "unit2" else 1
@@ -58,6 +68,19 @@ def build_model_table(
     grid = pd.concat([grid, model.predict(grid).rename(columns=RENAME)], axis=1)
     edges = pd.DataFrame(bounds, columns=["station_id", "bucket", "queue_min", "queue_max"])
     return _table_from_grid(grid, edges.astype({"queue_max": "Int64"}))
+
+
+def _moments(
+    rows: pd.DataFrame,
+    n: int,
+    rng: np.random.Generator,
+    fallback: pd.DataFrame,
+    load: int | None = None,
+) -> pd.DataFrame:
+    """Up to ``n`` of ``rows`` at random; ``fallback`` (with ``load`` set) when empty."""
+    if rows.empty:
+        return fallback if load is None else fallback.assign(load=load)
+    return rows.iloc[rng.choice(len(rows), min(n, len(rows)), False)]
 
 
 def _swap_items(sample: pd.DataFrame, items: pd.DataFrame, units: int = 1) -> pd.DataFrame:
