@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from rms_ml_push.config import RmsTables, Settings
 from rms_ml_push.demo.generator import generate_demo
@@ -30,11 +31,19 @@ DJANGO = RmsTables(
 END = date(2024, 4, 15)
 
 
-@pytest.fixture
-def settings(pg_schema_url: str) -> Settings:
-    """Settings for a fresh demo RMS of 3 restaurants (Berlin, New York, Tokyo)."""
+@pytest.fixture(params=["id_keys", "no_keys"])
+def settings(pg_schema_url: str, request: pytest.FixtureRequest) -> Settings:
+    """A fresh demo RMS of 3 restaurants (Berlin, New York, Tokyo); without id keys, with
+    some rows copied under the same id (a replica or view that keeps no constraints)."""
     engine = demo_engine(pg_schema_url)
     generate_demo(engine, DemoConfig(end=END, restaurants=3, days=75, seed=11, tables=DJANGO))
+    if request.param == "no_keys":
+        with engine.begin() as conn:
+            for table in (DJANGO.orders, DJANGO.order_items, DJANGO.payments):
+                conn.execute(sa.text(f"ALTER TABLE {table} DROP CONSTRAINT {table}_pkey"))
+                conn.execute(
+                    sa.text(f"INSERT INTO {table} SELECT * FROM {table} WHERE id % 97 = 0")
+                )
     engine.dispose()
     return Settings(rms_url=pg_schema_url, rms_tables=DJANGO)  # type: ignore[call-arg]
 
@@ -52,6 +61,7 @@ def test_pushdown_equals_row_level(
     """Same series, same per-rule counts; dirty rows were there to be counted."""
     with open_resources(settings) as res:
         assert res.reader.pushes_down
+        unique = res.reader.unique_ids(["orders", "order_items", "payments"])
         pushed = load_inputs(res, as_of, restaurants)
         rows = load_inputs(res, as_of, restaurants, pushdown=False)
     for name in ("daily", "hourly"):
@@ -62,3 +72,8 @@ def test_pushdown_equals_row_level(
     counts = pushed.quality.counts()
     for rule in ("duplicate_line", "order_cancelled", "line_voided", "payment_not_captured"):
         assert counts[rule] > 0, rule
+    if unique:  # the keys were detected, and then no row can be a copy of its id
+        assert unique == {"orders", "order_items", "payments"}
+        assert counts["duplicate_row"] == 0
+    else:
+        assert counts["duplicate_row"] > 0

@@ -159,12 +159,12 @@ def _bucketed_events(
 ) -> _Events:
     report = QualityReport()
     kept: dict[str, list[pd.DataFrame]] = {"orders": [], "order_lines": [], "payments": []}
+    unique = res.reader.unique_ids(["orders", "order_items", "payments"])
     # A statement per few restaurants: each stays far below the statement timeout and
     # sorts in memory, whatever the chain's size.
     for start in range(0, len(ids), PUSHDOWN_RESTAURANTS):
-        sql = DemandSql(
-            res.reader.tables, ctx, since, as_of, ids[start : start + PUSHDOWN_RESTAURANTS]
-        )
+        batch = ids[start : start + PUSHDOWN_RESTAURANTS]
+        sql = DemandSql(res.reader.tables, ctx, since, as_of, batch, unique_ids=unique)
         for query, rules in (
             (sql.orders(), q.ORDER_RULES),
             (sql.order_lines(), q.LINE_RULES),

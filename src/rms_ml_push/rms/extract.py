@@ -167,6 +167,27 @@ class RmsReader:
         except sa.exc.DBAPIError as exc:
             raise unavailable(self.engine, exc) from exc
 
+    def unique_ids(self, canonical: Sequence[str]) -> frozenset[str]:
+        """Those of the canonical tables whose ``id`` the database keeps unique (a primary
+        key or unique index on ``id`` alone): no row of them can be a duplicate_row."""
+        unique: set[str] = set()
+        try:
+            with self.engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                for name in canonical:
+                    schema, table = split_name(getattr(self.tables.names, name))
+                    pk = inspector.get_pk_constraint(table, schema=schema)
+                    keys: list[list[str | None]] = [list(pk["constrained_columns"])]
+                    indexes = inspector.get_indexes(table, schema=schema)
+                    keys += [list(i["column_names"]) for i in indexes if i["unique"]]
+                    constraints = inspector.get_unique_constraints(table, schema=schema)
+                    keys += [list(c["column_names"]) for c in constraints]
+                    if ["id"] in keys:
+                        unique.add(name)
+        except sa.exc.DBAPIError as exc:
+            raise unavailable(self.engine, exc) from exc
+        return frozenset(unique)
+
     def inventory_movements(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> pd.DataFrame:
