@@ -13,20 +13,15 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from rms_ml_push.config import RmsTables, Settings
+from rms_ml_push.config import Settings
 from rms_ml_push.demo.generator import generate_demo
 from rms_ml_push.demo.params import DemoConfig
 from rms_ml_push.demo.target import demo_engine
 from rms_ml_push.jobs.common import open_resources
 from rms_ml_push.jobs.demand_data import load_inputs
+from tests.rms_fixtures import DJANGO_NAMES
 
-DJANGO = RmsTables(
-    restaurants="core_restaurant",
-    menu_items="menu_menuitem",
-    orders="orders_order",
-    order_items="orders_orderitem",
-    payments="orders_payment",
-)
+DJANGO = DJANGO_NAMES
 # 75 days to mid-April 2024: the US (10 March) and EU (31 March) clock changes are inside.
 END = date(2024, 4, 15)
 
