@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from rms_ml_push.models.demand import DemandConfig, forecast_demand
-from rms_ml_push.models.demand.conformal import apply_intervals, calibrate, point_scale
+from rms_ml_push.models.demand.conformal import (
+    apply_intervals,
+    calibrate,
+    conformal_rank,
+    point_scale,
+)
 
 
 def _rows(rng: np.random.Generator, n: int, is_count: bool) -> pd.DataFrame:
@@ -61,3 +66,29 @@ def test_pipeline_coverage_on_known_noise() -> None:
     for level in (80, 95):
         inside = (joined["y"] >= joined[f"lo_{level}"]) & (joined["y"] <= joined[f"hi_{level}"])
         assert inside.mean() == pytest.approx(level / 100, abs=0.06)
+
+
+@pytest.mark.parametrize("n", [1, 5, 9, 19, 20, 99, 165, 1000])
+@pytest.mark.parametrize("tail", [0.025, 0.1])
+def test_conformal_rank_is_the_smallest_rank_with_nominal_cover(n: int, tail: float) -> None:
+    """k/(n+1) >= 1 - tail and (k-1)/(n+1) < 1 - tail, capped at n for tiny samples."""
+    k = conformal_rank(n, tail)
+    assert 1 <= k <= n
+    if (n + 1) * (1 - tail) <= n:
+        assert k / (n + 1) >= 1 - tail - 1e-12
+        assert (k - 1) / (n + 1) < 1 - tail
+    else:
+        assert k == n
+
+
+def test_calibration_quantiles_are_order_statistics_of_the_scores() -> None:
+    """Scores 1..199 (continuous): the 80 % bounds are the 20th and 180th order statistics."""
+    scores = np.arange(1.0, 200.0)
+    rows = pd.DataFrame(
+        {"group": "g", "step": 1, "y": scores, "yhat": 0.0, "s": 1.0, "is_count": False}
+    )
+    table = calibrate(rows)["g"]["pooled"]
+    assert table["hi_80"][0] == pytest.approx(180.0)
+    assert table["lo_80"][0] == pytest.approx(20.0)
+    assert table["hi_95"][0] == pytest.approx(195.0)
+    assert table["lo_95"][0] == pytest.approx(5.0)
