@@ -8,7 +8,9 @@ our 80 / 95 % intervals on the held-out days (closed days excluded everywhere).
 
     .venv/bin/python bench/demand_accuracy.py                       # synthetic, 5 x 40
     .venv/bin/python bench/demand_accuracy.py --restaurants 10 --items 60
-    .venv/bin/python bench/demand_accuracy.py --demo --restaurants 4   # the demo RMS's data
+    .venv/bin/python bench/demand_accuracy.py --demo --restaurants 4 --seed 42 --end 2026-11-27
+    .venv/bin/python bench/demand_accuracy.py --chicago   # real: Chicago 'L' ridership
+    .venv/bin/python bench/demand_accuracy.py --pizza     # third-party: gt::pizzaplace
     .venv/bin/python bench/demand_accuracy.py --frame data.parquet --info info.parquet
 
 Call ``evaluate(frame, info, calendars)`` from other code (e.g. with the demo data).
