@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from rms_ml_push.models.demand import HolidayCalendar, detect_closures
+from rms_ml_push.models.demand.calendar import holiday_mask
 
 
 def test_no_country_means_no_holidays() -> None:
@@ -46,3 +47,16 @@ def test_a_sparse_weekday_with_some_sales_stays_open() -> None:
     y[(dates.dayofweek == 2) & (np.arange(70) % 14 < 7)] = 3.0
     closures = detect_closures(pd.DataFrame({"unique_id": "a", "ds": dates, "y": y}))
     assert closures.positions["a"] == frozenset()
+
+
+def test_holiday_mask_uses_each_series_own_calendar() -> None:
+    """3 Oct is a holiday for the German series only; unknown keys have none."""
+    rows = pd.DataFrame(
+        {
+            "unique_id": ["de", "de", "us", "xx"],
+            "ds": pd.to_datetime(["2025-10-03", "2025-10-04", "2025-10-03", "2025-10-03"]),
+        }
+    )
+    keys = pd.Series({"de": "DE", "us": "US", "xx": None})
+    calendars = {"DE": HolidayCalendar("DE"), "US": HolidayCalendar("US")}
+    assert holiday_mask(rows, keys, calendars).tolist() == [True, False, False, False]

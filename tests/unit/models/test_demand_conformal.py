@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from rms_ml_push.models.demand import DemandConfig, forecast_demand
-from rms_ml_push.models.demand.conformal import apply_intervals, calibrate, point_scale
+from rms_ml_push.models.demand.conformal import (
+    apply_intervals,
+    calibrate,
+    conformal_rank,
+    point_scale,
+)
 
 
 def _rows(rng: np.random.Generator, n: int, is_count: bool) -> pd.DataFrame:
@@ -61,3 +66,81 @@ def test_pipeline_coverage_on_known_noise() -> None:
     for level in (80, 95):
         inside = (joined["y"] >= joined[f"lo_{level}"]) & (joined["y"] <= joined[f"hi_{level}"])
         assert inside.mean() == pytest.approx(level / 100, abs=0.06)
+
+
+@pytest.mark.parametrize("n", [1, 5, 9, 19, 20, 99, 165, 1000])
+@pytest.mark.parametrize("tail", [0.025, 0.1])
+def test_conformal_rank_is_the_smallest_rank_with_nominal_cover(n: int, tail: float) -> None:
+    """k/(n+1) >= 1 - tail and (k-1)/(n+1) < 1 - tail, capped at n for tiny samples."""
+    k = conformal_rank(n, tail)
+    assert 1 <= k <= n
+    if (n + 1) * (1 - tail) <= n:
+        assert k / (n + 1) >= 1 - tail - 1e-12
+        assert (k - 1) / (n + 1) < 1 - tail
+    else:
+        assert k == n
+
+
+def test_calibration_quantiles_are_order_statistics_of_the_scores() -> None:
+    """Scores 1..199 (continuous): the 80 % bounds are the 20th and 180th order statistics."""
+    scores = np.arange(1.0, 200.0)
+    rows = pd.DataFrame(
+        {"group": "g", "step": 1, "y": scores, "yhat": 0.0, "s": 1.0, "is_count": False}
+    )
+    table = calibrate(rows)["g"]["pooled"]
+    assert table["hi_80"][0] == pytest.approx(180.0)
+    assert table["lo_80"][0] == pytest.approx(20.0)
+    assert table["hi_95"][0] == pytest.approx(195.0)
+    assert table["lo_95"][0] == pytest.approx(5.0)
+
+
+def _holiday_rows(rng: np.random.Generator, n: int, holiday_share: float) -> pd.DataFrame:
+    """Regular days with unit noise; holidays (known in advance) with four times as much."""
+    holiday = rng.random(n) < holiday_share
+    noise = rng.normal(0, 1, n) * np.where(holiday, 4.0, 1.0)
+    return pd.DataFrame(
+        {
+            "group": "g",
+            "step": rng.integers(1, 15, n),
+            "y": 100 + noise,
+            "yhat": 100.0,
+            "s": 1.0,
+            "is_count": False,
+            "holiday": holiday,
+        }
+    )
+
+
+def test_holidays_are_their_own_conformal_class() -> None:
+    """Regular days cover 80/95 % despite noisy holidays, and so do the holidays themselves."""
+    rng = np.random.default_rng(21)
+    table = calibrate(_holiday_rows(rng, 4000, 0.05))
+    assert table["g"]["n_holiday"] >= 150
+    fresh = apply_intervals(_holiday_rows(rng, 20000, 0.1), table)
+    for holiday in (False, True):
+        part = fresh[fresh["holiday"] == holiday]
+        for level in (80, 95):
+            inside = (part["y"] >= part[f"lo_{level}"]) & (part["y"] <= part[f"hi_{level}"])
+            assert inside.mean() == pytest.approx(level / 100, abs=0.03)
+
+
+def test_few_holidays_borrow_all_of_the_groups_scores() -> None:
+    """Under MIN_HOLIDAY holiday scores: holidays get the all-days quantiles, never narrower."""
+    rng = np.random.default_rng(4)
+    rows = _holiday_rows(rng, 600, 0.0)
+    rows.loc[rows.index[:5], "holiday"] = True
+    entry = calibrate(rows)["g"]
+    assert entry["n_holiday"] == 5
+    everything = calibrate(rows.drop(columns="holiday"))["g"]["pooled"]
+    assert entry["holiday"] == everything
+    assert entry["n"] == 595
+
+
+def test_tables_without_a_holiday_class_still_apply() -> None:
+    """A calibration saved before the holiday class: holiday rows use the regular quantiles."""
+    rng = np.random.default_rng(2)
+    table = calibrate(_holiday_rows(rng, 800, 0.0).drop(columns="holiday"))
+    points = _holiday_rows(rng, 50, 0.5)
+    with_class = apply_intervals(points, table)
+    without = apply_intervals(points.drop(columns="holiday"), table)
+    assert np.array_equal(with_class["hi_80"].to_numpy(), without["hi_80"].to_numpy())

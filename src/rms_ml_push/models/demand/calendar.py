@@ -83,3 +83,28 @@ def calendar_for(calendars: Mapping[str, HolidayCalendar], key: str | None) -> H
     if key is None:
         return HolidayCalendar()
     return calendars.get(key, HolidayCalendar())
+
+
+def holiday_mask(
+    rows: pd.DataFrame, calendar_keys: pd.Series, calendars: Mapping[str, HolidayCalendar]
+) -> np.ndarray:
+    """True for ``unique_id, ds`` rows on a public holiday of the series' own calendar.
+
+    ``calendar_keys`` maps unique_id to a key of ``calendars`` (None: no holidays).
+    """
+    mask = np.zeros(len(rows), dtype=bool)
+    if rows.empty or not calendars:
+        return mask
+    keys = rows["unique_id"].map(calendar_keys).astype(object)
+    days = pd.DatetimeIndex(rows["ds"])
+    if days.tz is not None:
+        days = days.tz_localize(None)  # local wall-clock dates
+    days = days.normalize()
+    for key in pd.unique(keys.dropna()):
+        calendar = calendars.get(str(key))
+        if calendar is None:
+            continue
+        hit = (keys == key).to_numpy()
+        flags = calendar.features(pd.DatetimeIndex(days[hit].unique()))["is_holiday"]
+        mask[hit] = flags.reindex(days[hit]).to_numpy(dtype=bool)
+    return mask

@@ -11,6 +11,13 @@ the coverage of the *rounded* interval exactly:
 - ``y > ceil(yhat + q*s)``   <=>  ``(y - 1 - yhat) / s >= q``
 
 Quantiles are per horizon step when a group has enough residuals per step, else pooled.
+
+Public holidays are a separate class (Mondrian conformal: the class is known in advance).
+Their errors are several times the usual ones, so mixing a few of them into the scores
+widened every regular day's interval (demo restaurant totals covered 85-87 % at 80 %),
+while the holidays themselves stayed too narrow. Regular days are calibrated on regular
+days' scores; holidays on the group's holiday scores when there are ``MIN_HOLIDAY`` of
+them, else on all of the group's scores (at least as wide as the regular ones).
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ import pandas as pd
 LEVELS: tuple[int, ...] = (80, 95)
 # Below this many residuals per step a per-step quantile at 95 % is too noisy; pool.
 MIN_PER_STEP = 60
+# 19 scores are the fewest whose conformal 80 % bounds are not simply the extremes.
+MIN_HOLIDAY = 19
 
 
 def point_scale(yhat: np.ndarray, scale: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -33,16 +42,25 @@ def point_scale(yhat: np.ndarray, scale: np.ndarray, level: np.ndarray) -> np.nd
     return result
 
 
+def conformal_rank(n: int, tail: float) -> int:
+    """1-based rank of the split-conformal bound for one tail: ``ceil((n + 1)(1 - tail))``.
+
+    With ``n`` exchangeable scores, a new score is at most the ``k``-th smallest with
+    probability at least ``1 - tail`` (and below ``1 - tail + 1/(n + 1)``); capped at ``n``.
+    """
+    return int(min(n, max(1, np.ceil((n + 1) * (1 - tail) - 1e-9))))
+
+
 def _quantiles(lo_scores: np.ndarray, hi_scores: np.ndarray) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
+    lo_sorted, hi_sorted = np.sort(lo_scores), np.sort(hi_scores)
+    n = len(lo_sorted)
     for level in LEVELS:
-        alpha = 1 - level / 100
-        n = len(lo_scores)
-        # Finite-sample conformal correction: the (1 - alpha/2)(1 + 1/n) empirical quantile.
-        q_hi = min(1.0, (1 - alpha / 2) * (1 + 1 / n))
-        q_lo = max(0.0, 1 - q_hi)
-        out[f"lo_{level}"] = [float(np.quantile(lo_scores, q_lo, method="lower")) - 1e-9]
-        out[f"hi_{level}"] = [float(np.quantile(hi_scores, q_hi, method="higher")) + 1e-9]
+        # Each tail gets half the miss rate; the exact rank, not an interpolated quantile
+        # one rank further out (that added about 1/n of coverage per tail).
+        k = conformal_rank(n, (1 - level / 100) / 2)
+        out[f"lo_{level}"] = [float(lo_sorted[n - k]) - 1e-9]
+        out[f"hi_{level}"] = [float(hi_sorted[k - 1]) + 1e-9]
     return out
 
 
@@ -53,44 +71,65 @@ def _scores(resid: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return (diff + shift) / s, (diff - shift) / s
 
 
+def _holiday_flags(frame: pd.DataFrame) -> np.ndarray:
+    if "holiday" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return frame["holiday"].fillna(False).to_numpy(dtype=bool)
+
+
+def _group_entry(part: pd.DataFrame) -> dict[str, Any]:
+    holiday = _holiday_flags(part)
+    regular = part[~holiday] if (~holiday).any() else part
+    steps = regular["step"].nunique()
+    by_step = len(regular) / max(steps, 1) >= MIN_PER_STEP
+    entry: dict[str, Any] = {"by_step": by_step, "n": len(regular), "steps": {}}
+    if by_step:
+        for step, sub in regular.groupby("step"):
+            entry["steps"][str(step)] = _quantiles(*_scores(sub))
+    entry["pooled"] = _quantiles(*_scores(regular))
+    source = part[holiday] if holiday.sum() >= MIN_HOLIDAY else part
+    entry["holiday"] = _quantiles(*_scores(source))
+    entry["n_holiday"] = int(holiday.sum())
+    return entry
+
+
 def calibrate(resid: pd.DataFrame) -> dict[str, Any]:
-    """Quantiles per group (and step) from ``group, step, y, yhat, s, is_count`` rows."""
-    table: dict[str, Any] = {}
-    for group, part in resid.groupby("group", observed=True):
-        steps = part["step"].nunique()
-        by_step = len(part) / max(steps, 1) >= MIN_PER_STEP
-        entry: dict[str, Any] = {"by_step": by_step, "n": len(part), "steps": {}}
-        if by_step:
-            for step, sub in part.groupby("step"):
-                entry["steps"][str(step)] = _quantiles(*_scores(sub))
-        entry["pooled"] = _quantiles(*_scores(part))
-        table[str(group)] = entry
-    return table
+    """Quantiles per group (and step) from ``group, step, y, yhat, s, is_count`` rows.
+
+    An optional boolean ``holiday`` column puts those rows in their own class.
+    """
+    return {str(group): _group_entry(part) for group, part in resid.groupby("group", observed=True)}
 
 
-def _lookup(table: dict[str, Any], group: str, step: int, key: str) -> float:
+def _lookup(table: dict[str, Any], group: str, step: int, holiday: bool, key: str) -> float:
     entry = table.get(group)
     if entry is None:
         return float("nan")
+    if holiday and "holiday" in entry:  # tables saved before the holiday class have none
+        return float(entry["holiday"][key][0])
     steps = entry["steps"]
     source = steps.get(str(step), entry["pooled"]) if entry["by_step"] else entry["pooled"]
     return float(source[key][0])
 
 
 def apply_intervals(points: pd.DataFrame, table: dict[str, Any]) -> pd.DataFrame:
-    """Add ``lo_80 .. hi_95`` to ``group, step, yhat, s, is_count`` rows (NaN: no calibration)."""
+    """Add ``lo_80 .. hi_95`` to ``group, step, yhat, s, is_count`` rows (NaN: no calibration).
+
+    An optional boolean ``holiday`` column selects the holiday quantiles for those rows.
+    """
     out = points.copy()
     yhat = out["yhat"].to_numpy(dtype=float)
     s = out["s"].to_numpy(dtype=float)
     count = out["is_count"].to_numpy(dtype=bool)
     groups = out["group"].astype(str).to_numpy()
     steps = out["step"].to_numpy(dtype=int)
+    holiday = _holiday_flags(out)
+    cells = pd.Series(list(zip(groups, steps, holiday, strict=True)))
     for level in LEVELS:
         for side in ("lo", "hi"):
             key = f"{side}_{level}"
-            pairs = pd.Series(list(zip(groups, steps, strict=True)))
-            cache = {p: _lookup(table, p[0], p[1], key) for p in set(pairs)}
-            q = pairs.map(cache).to_numpy(dtype=float)
+            cache = {c: _lookup(table, c[0], c[1], bool(c[2]), key) for c in set(cells)}
+            q = cells.map(cache).to_numpy(dtype=float)
             bound = yhat + q * s
             if side == "lo":
                 bound = np.where(count, np.floor(bound), bound)

@@ -7,11 +7,13 @@ Per series the rungs are: ``model`` (the chosen model's forecast) -> ``rule_base
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from rms_ml_push.models.demand.calendar import HolidayCalendar, holiday_mask
 from rms_ml_push.models.demand.closures import Closures
 from rms_ml_push.models.demand.conformal import LEVELS, apply_intervals, point_scale
 from rms_ml_push.models.demand.prepare import closed_mask
@@ -80,10 +82,15 @@ def _rule_rows(
 
 
 def _intervals(
-    out: pd.DataFrame, details: pd.DataFrame, facts: pd.DataFrame, calibration: dict[str, Any]
+    out: pd.DataFrame,
+    details: pd.DataFrame,
+    facts: pd.DataFrame,
+    calibration: dict[str, Any],
+    calendars: Mapping[str, HolidayCalendar],
 ) -> pd.DataFrame:
     out = out.join(facts[["scale", "level", "open_days"]], on="unique_id")
     out = out.join(details[["group", "is_count"]], on="unique_id")
+    out["holiday"] = holiday_mask(out, details["calendar_key"], calendars)
     out["group"] = out["group"].astype(str)
     calibrated = out["group"].isin(list(calibration)) & (out["open_days"] >= 14)
     out["s"] = point_scale(
@@ -119,6 +126,7 @@ def finalize(
     config: DemandConfig,
     last: pd.Timestamp,
     modelled: list[str],
+    calendars: Mapping[str, HolidayCalendar] | None = None,
 ) -> pd.DataFrame:
     """The ``OUTPUT_COLUMNS`` frame for every series in ``data``."""
     ids = sorted(data["unique_id"].unique())
@@ -133,7 +141,7 @@ def finalize(
     out = _new_items(out, data, details, new_ids)
     out = _rule_rows(out, data, config, last)
     out["yhat"] = out["yhat"].clip(lower=0.0)
-    out = _intervals(out, details, facts, calibration)
+    out = _intervals(out, details, facts, calibration, calendars or {})
     shut = closed_mask(out, details, closures, config.freq)
     out.loc[shut, ["yhat", *BOUNDS]] = 0.0
     count = out["is_count"].to_numpy(dtype=bool)

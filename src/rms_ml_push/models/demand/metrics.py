@@ -7,13 +7,21 @@ import pandas as pd
 
 
 def naive_scale(y: np.ndarray, season: int) -> float:
-    """In-sample MAE of the seasonal naive forecast; falls back so it is never zero."""
+    """In-sample MAE of the seasonal naive forecast; falls back so it is never zero.
+
+    ``y`` is a gap-free grid; NaN marks a step with no demand signal (a closed day). Pairs
+    touching a NaN are skipped *after* lagging, so a closed weekday never shifts the lag:
+    dropping closed days first made lag 7 compare different weekdays (Monday-closed
+    restaurants got twice their true scale, and intervals twice too wide).
+    """
     values = np.asarray(y, dtype=float)
-    values = values[np.isfinite(values)]
     if len(values) > season:
-        scale = float(np.mean(np.abs(values[season:] - values[:-season])))
+        diffs = np.abs(values[season:] - values[:-season])
+        diffs = diffs[np.isfinite(diffs)]
+        scale = float(np.mean(diffs)) if len(diffs) else 0.0
         if scale > 0:
             return scale
+    values = values[np.isfinite(values)]
     if len(values) > 1:
         scale = float(np.mean(np.abs(np.diff(values))))
         if scale > 0:

@@ -17,7 +17,7 @@ import pandas as pd
 import structlog
 
 from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
-from rms_ml_push.models.demand.calendar import HolidayCalendar
+from rms_ml_push.models.demand.calendar import HolidayCalendar, holiday_mask
 from rms_ml_push.models.demand.candidates import BASELINE, GLOBAL_GBM, members
 from rms_ml_push.models.demand.closures import Closures
 from rms_ml_push.models.demand.conformal import calibrate
@@ -61,11 +61,13 @@ class _Run:
     details: pd.DataFrame
     config: DemandConfig
     n_jobs: int
+    calendars: Mapping[str, HolidayCalendar]
 
     def subset(self, ids: list[str]) -> _Run:
         rows = self.data["unique_id"].isin(ids).to_numpy()
         data = self.data[rows].reset_index(drop=True)
-        return _Run(data, self.closed[rows], self.details, self.config, self.n_jobs)
+        closed = self.closed[rows]
+        return _Run(data, closed, self.details, self.config, self.n_jobs, self.calendars)
 
 
 def forecast_demand(
@@ -93,13 +95,15 @@ def forecast_demand(
         state = DemandState(config.to_dict(), {}, {}, {"series": [], "groups": []})
         return DemandResult(empty, pd.DataFrame(), pd.DataFrame(), state)
     details = prepare_info(info, data["unique_id"].unique())
-    run = _Run(data, closed_mask(data, details, closures, config.freq), details, config, n_jobs)
+    calendars = calendars or {}
+    closed = closed_mask(data, details, closures, config.freq)
+    run = _Run(data, closed, details, config, n_jobs, calendars)
     last = data["ds"].max()
     facts = series_facts(data, run.closed, last + step_of(config), config)
     need = config.n_windows * config.h + 4 * config.season
     lengths = data.groupby("unique_id").size()
     modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
-    panel = _panel(run.subset(modelled), calendars or {})
+    panel = _panel(run.subset(modelled), calendars)
     chosen, metrics, calibration = _choose(run, panel, modelled, state if not full else None)
     points, gbm = fit_forecast(data, chosen, panel, config, n_jobs)
     forecasts = finalize(
@@ -112,6 +116,7 @@ def forecast_demand(
         config=config,
         last=last,
         modelled=modelled,
+        calendars=calendars,
     )
     if tz is not None:
         forecasts = to_real_hours(forecasts, tz, last, real_h)
@@ -202,6 +207,7 @@ def _backtest(
     bt = bt.join(facts[["scale", "level"]], on="unique_id").join(
         run.details[["group", "is_count"]], on="unique_id"
     )
+    bt["holiday"] = holiday_mask(bt, run.details["calendar_key"], run.calendars)
     models = [m for m in candidates if m in bt.columns]
     bt[models] = bt[models].clip(lower=0.0)
     return bt

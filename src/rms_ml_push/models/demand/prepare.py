@@ -86,7 +86,9 @@ def series_facts(
     """
     open_rows = frame[~closed & (frame["ds"] < before)]
     step = step_of(config)
-    recent = open_rows[open_rows["ds"] >= before - step * config.season * 52]
+    # Closed steps stay on the grid as NaN: the seasonal lag must stay one season long.
+    masked = frame.assign(y=frame["y"].where(~closed))
+    recent = masked[(masked["ds"] < before) & (masked["ds"] >= before - step * config.season * 52)]
     grouped = recent.groupby("unique_id")["y"]
     scale = grouped.apply(lambda s: naive_scale(s.to_numpy(dtype=float), config.season))
     half = open_rows[open_rows["ds"] >= before - step * config.season * 26]

@@ -55,7 +55,10 @@ def choose_models(
 
 
 def residual_rows(bt: pd.DataFrame, model: str | pd.Series) -> pd.DataFrame:
-    """``group, step, window, y, yhat, s, is_count`` rows of one model (or one per series)."""
+    """``group, step, window, y, yhat, s, is_count`` (and ``holiday``) rows of one model.
+
+    ``model`` is one model name, or a chosen model per unique_id.
+    """
     if isinstance(model, str):
         yhat = bt[model]
     else:
@@ -64,9 +67,10 @@ def residual_rows(bt: pd.DataFrame, model: str | pd.Series) -> pd.DataFrame:
         for name in picked.dropna().unique():
             rows = picked == name
             yhat[rows] = bt.loc[rows, name]
-    return bt[["unique_id", "group", "step", "window", "y", "level", "scale", "is_count"]].assign(
-        yhat=yhat.to_numpy()
-    )
+    columns = ["unique_id", "group", "step", "window", "y", "level", "scale", "is_count"]
+    # ``holiday`` (optional) is the conformal class of the row (conformal.py).
+    columns += [c for c in ("holiday",) if c in bt.columns]
+    return bt[columns].assign(yhat=yhat.to_numpy())
 
 
 def _with_scale(rows: pd.DataFrame) -> pd.DataFrame:
