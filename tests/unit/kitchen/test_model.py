@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -104,6 +107,31 @@ def test_model_beats_median_baseline(evaluated: tuple[pd.DataFrame, KitchenFit])
     assert _gain(table, "model", "cook", "all") > 0.10
     model_all = table[(table["method"] == "model") & (table["subset"] == "all")]
     assert model_all["coverage_p90"].between(0.85, 0.95).all()
+
+
+def test_p90_covers_the_busiest_fifth_too(evaluated: tuple[pd.DataFrame, KitchenFit]) -> None:
+    """Calibrated per band of load, the p90 of the model and of the table as sent covers
+    85-95 % of the busiest fifth of the holdout, for cook time and time at the station."""
+    table, _fit = evaluated
+    busy = table[table["method"].isin(["model", "table_extended"]) & (table["subset"] == "busy20")]
+    assert len(busy) == 4
+    assert busy["coverage_p90"].between(0.85, 0.95).all(), busy.to_string()
+
+
+def test_model_pickled_before_load_bands_uses_its_pooled_factor(
+    evaluated: tuple[pd.DataFrame, KitchenFit], features: pd.DataFrame
+) -> None:
+    """A model saved before ``p90_by_load`` existed loads and predicts with ``p90_scale``."""
+    model = evaluated[1].model
+    assert model is not None
+    assert model.p90_by_load is not None
+    old = pickle.loads(pickle.dumps(model))
+    del old.__dict__["p90_by_load"]
+    old = pickle.loads(pickle.dumps(old))
+    assert old.p90_by_load is None
+    probe = features.tail(50)
+    pooled = replace(model, p90_by_load=None).predict(probe)
+    pd.testing.assert_frame_equal(old.predict(probe), pooled)
 
 
 def test_rule_based_rung_when_history_is_short(features: pd.DataFrame) -> None:

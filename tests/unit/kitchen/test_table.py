@@ -7,8 +7,10 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from rms_ml_push.models.kitchen.buckets import bucket_index, choose_load_buckets
+from rms_ml_push.models.kitchen.buckets import bucket_index, choose_load_buckets, merge_sparse
 from rms_ml_push.models.kitchen.table import LookupTable
 
 
@@ -139,3 +141,62 @@ def test_per_unit_extension_adds_to_p50s_only() -> None:
     assert [r["per_extra_unit_s"] for r in rows] == [40.0, 0.0]
     assert rows[0]["by_load"][0]["total_p50_s"] == 0.0
     assert "per_extra_unit_s" not in table.to_prep_times()[0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    loads=st.lists(st.integers(0, 60), max_size=400),
+    min_count=st.integers(1, 120),
+)
+def test_buckets_partition_zero_to_infinity(loads: list[int], min_count: int) -> None:
+    """For any loads: buckets start at 0, bounds inclusive, no gap or overlap, the last
+    open (null), every load 0..inf in exactly one; each holds at least ``min_count`` of
+    the loads when there are that many."""
+    buckets = choose_load_buckets(loads, min_count=min_count)
+    _assert_contiguous(buckets)
+    probe = np.arange(0, 200)
+    idx = bucket_index(probe, buckets)
+    for load, k in zip(probe, idx, strict=True):
+        inside = [
+            j for j, (lo, hi) in enumerate(buckets) if lo <= load and (hi is None or load <= hi)
+        ]
+        assert inside == [k]
+    if len(loads) >= min_count:
+        counts = np.bincount(bucket_index(loads, buckets), minlength=len(buckets))
+        assert counts.min() >= min_count
+
+
+def test_top_bucket_holds_a_small_share_of_a_long_tail() -> None:
+    """On a long-tailed load (a station with long peaks), the open top bucket holds at
+    most 1 % of the moments and starts at or above the 98th percentile."""
+    rng = np.random.default_rng(2)
+    loads = rng.geometric(0.12, 20_000) - 1
+    buckets = choose_load_buckets(loads)
+    top_low = buckets[-1][0]
+    assert np.mean(loads >= top_low) <= 0.01
+    assert top_low >= np.quantile(loads, 0.98)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 50), max_size=30),
+    min_count=st.integers(1, 100),
+)
+def test_merge_sparse_groups(counts: list[int], min_count: int) -> None:
+    """Labels run 0, 1, ... up without gaps; each group holds ``min_count`` (one group if
+    the total is short); the top bin closes the first full group from the top."""
+    labels = merge_sparse(counts, min_count)
+    assert len(labels) == len(counts)
+    if not counts:
+        return
+    assert labels[0] == 0
+    assert all(b - a in (0, 1) for a, b in itertools.pairwise(labels))
+    held = np.bincount(labels, weights=counts)
+    if sum(counts) < min_count:
+        assert set(labels) == {0}
+    else:
+        assert held.min() >= min_count
+        # The top group is the smallest run of top bins that reaches min_count.
+        top = [k for k, g in enumerate(labels) if g == labels[-1]]
+        if len(labels) > len(top):  # more than one group: the top group is minimal
+            assert sum(counts[k] for k in top[1:]) < min_count

@@ -4,7 +4,9 @@ Four ``HistGradientBoostingRegressor(loss="quantile")`` fits: {cook, total} x {0
 on ``log1p`` of the seconds (quantiles commute with a monotone transform, and the log
 makes quantity and slow-down effects multiplicative, as they are in a kitchen). The p90
 can be conformalised on a later calibration slice: multiplied by the finite-sample
-0.9-quantile of ``y / p90`` there, so that coverage holds on data the trees never saw.
+0.9-quantile of ``y / p90`` there, so that coverage holds on data the trees never saw;
+one factor per band of station load (``calibration.py``), so that it holds at busy
+moments too and not only on average.
 
 HistGradientBoosting accepts at most ``max_bins`` (255) categories per feature: the 254
 most frequent values of each categorical keep their own code, the rest (and any value
@@ -17,7 +19,6 @@ was measured 15x slower (120 s instead of 8 s) from OpenMP threads spinning on e
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 
@@ -27,6 +28,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from rms_ml_push.models.kitchen.calibration import LoadScales, conformal_scale, fit_load_scales
 from rms_ml_push.models.kitchen.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 MAX_CODES = 254
@@ -58,6 +60,9 @@ class KitchenModel:
     p90_scale: dict[str, float] = field(default_factory=lambda: {"cook": 1.0, "total": 1.0})
     threads: int = 1
     numeric_features: tuple[str, ...] = NUMERIC_FEATURES
+    # Per-load-band p90 factors (replace ``p90_scale`` when set). A plain None default, so
+    # that models pickled before the field existed load with it unset.
+    p90_by_load: dict[str, LoadScales] | None = None
 
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``cook_p50, cook_p90, total_p50, total_p90`` in seconds; p90 >= p50, total >= cook."""
@@ -67,7 +72,10 @@ class KitchenModel:
             for name, est in self.estimators.items():
                 out[name] = np.expm1(est.predict(x)).clip(min=0.0)
         for prefix in ("cook", "total"):
-            out[f"{prefix}_p90"] *= self.p90_scale[prefix]
+            if self.p90_by_load is not None:
+                out[f"{prefix}_p90"] *= self.p90_by_load[prefix].at(frame["load"])
+            else:
+                out[f"{prefix}_p90"] *= self.p90_scale[prefix]
         return enforce_order(out)
 
 
@@ -133,21 +141,14 @@ def fit_kitchen_model(train: pd.DataFrame, params: ModelParams | None = None) ->
     )
 
 
-def conformal_scale(actual: npt.ArrayLike, p90: npt.ArrayLike, coverage: float = 0.9) -> float:
-    """Factor for ``p90`` so that ``coverage`` of ``actual`` falls at or below it (split CP)."""
-    ratio = np.asarray(actual, dtype=np.float64) / np.maximum(np.asarray(p90, dtype=float), 1.0)
-    n = ratio.size
-    if n == 0:
-        return 1.0
-    level = min(1.0, math.ceil((n + 1) * coverage) / n)
-    return float(np.quantile(ratio, level, method="higher"))
-
-
 def calibrate(model: KitchenModel, calib: pd.DataFrame, coverage: float = 0.9) -> KitchenModel:
-    """The model with each p90 rescaled on ``calib`` (tickets after the training window)."""
-    raw = replace(model, p90_scale={"cook": 1.0, "total": 1.0}).predict(calib)
-    scale = {
-        prefix: conformal_scale(calib[target], raw[f"{prefix}_p90"], coverage)
-        for target, prefix in TARGET_PREFIX.items()
-    }
-    return replace(model, p90_scale=scale)
+    """The model with each p90 rescaled on ``calib`` (tickets after the training window):
+    one factor per band of load (``p90_by_load``), and the pooled one (``p90_scale``)."""
+    raw = replace(model, p90_scale={"cook": 1.0, "total": 1.0}, p90_by_load=None).predict(calib)
+    scale, by_load = {}, {}
+    for target, prefix in TARGET_PREFIX.items():
+        scale[prefix] = conformal_scale(calib[target], raw[f"{prefix}_p90"], coverage)
+        by_load[prefix] = fit_load_scales(
+            calib[target], raw[f"{prefix}_p90"], calib["load"], coverage=coverage
+        )
+    return replace(model, p90_scale=scale, p90_by_load=by_load)

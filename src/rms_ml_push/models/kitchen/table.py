@@ -70,7 +70,8 @@ class LookupTable:
     def lookup(self, tickets: pd.DataFrame, *, per_unit: bool = False) -> pd.DataFrame:
         """For each ticket (KEYS, ``load``, ``local_hour``): FIGURES and ``rung`` as the RMS
         finds them: ``load`` bucket, else ``hour``, else ``overall``; ``missing`` if the
-        (station, item) is not in the table (FIGURES NaN). With ``per_unit`` (and a
+        (station, item) is not in the table (FIGURES NaN); ``queue_min`` of the bucket
+        found (NaN off the ``load`` rung). With ``per_unit`` (and a
         ``per_extra_unit_s`` column), ``(quantity - 1) * per_extra_unit_s`` is added to
         both p50s and each p90 is raised to at least its p50, as the extension tells the
         RMS to. The p90s are calibrated over tickets of every quantity already, so they
@@ -93,6 +94,8 @@ class LookupTable:
             out.loc[frame.index, "rung"] = rung
         out.loc[by_load.index, list(FIGURES)] = by_load[list(FIGURES)].to_numpy()
         out.loc[by_load.index, "rung"] = "load"
+        out["queue_min"] = np.nan
+        out.loc[by_load.index, "queue_min"] = by_load["queue_min"].to_numpy(dtype=np.float64)
         if per_unit and PER_UNIT in self.items.columns:
             extra = overall[PER_UNIT].reindex(out.index).fillna(0.0).to_numpy(dtype=np.float64)
             units = np.maximum(tickets["quantity"].to_numpy(dtype=np.float64) - 1.0, 0.0)

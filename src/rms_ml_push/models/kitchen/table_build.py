@@ -23,14 +23,18 @@ import pandas as pd
 from rms_ml_push.models.kitchen.buckets import (
     bucket_index,
     choose_load_buckets,
+    merge_sparse,
     representative_loads,
 )
-from rms_ml_push.models.kitchen.quantile_model import KitchenModel, conformal_scale
+from rms_ml_push.models.kitchen.calibration import conformal_scale, group_scales
+from rms_ml_push.models.kitchen.quantile_model import KitchenModel
 from rms_ml_push.models.kitchen.rules import MedianRung
 from rms_ml_push.models.kitchen.table import FIGURES, KEYS, PER_UNIT, LookupTable
 
 RENAME = {"cook_p50": "p50_s", "cook_p90": "p90_s", "total_p50": "total_p50_s"}
 RENAME["total_p90"] = "total_p90_s"
+# Calibration tickets per band of a station's load buckets for its own p90 factor.
+TABLE_CALIB_MIN_COUNT = 150
 
 
 def build_model_table(
@@ -120,27 +124,81 @@ def build_rule_table(rung: MedianRung) -> LookupTable:
     )
 
 
-def calibrate_table(table: LookupTable, calib: pd.DataFrame, coverage: float = 0.9) -> LookupTable:
+def calibrate_table(
+    table: LookupTable,
+    calib: pd.DataFrame,
+    coverage: float = 0.9,
+    min_count: int = TABLE_CALIB_MIN_COUNT,
+) -> LookupTable:
     """Rescale the table's p90 figures so that, looked up the RMS's way on ``calib``, they
-    cover ``coverage`` of the actual times. Overall ``total_p90_s`` is scaled on its own,
-    since that is the only total the contract's RMS looks up."""
+    cover ``coverage`` of the actual times, at busy moments as well as overall.
+
+    ``by_load``: one factor per station and band of its buckets (Mondrian split
+    conformal; a station's buckets merged from the top down until each band holds
+    ``min_count`` calibration tickets; a station with fewer in all takes the pooled
+    factor). ``by_hour``: the factor of the lookup an RMS makes without the load (hour,
+    else overall). ``items``: the factor of the overall figures alone, the only ones the
+    contract's RMS looks the total up by.
+    """
     # Calibrated on the contract's own lookup (no per-unit addition), so that an RMS that
     # ignores the extension keeps its coverage (the extension leaves p90s as they are).
     found = table.lookup(calib)
+    without_load = replace(table, by_load=table.by_load.iloc[0:0]).lookup(calib)
     overall = calib[KEYS].merge(table.items, on=KEYS, how="left")
-    scale_cook = _scale(calib["cook_s"], found["p90_s"], coverage)
-    scale_total = {
-        "items": _scale(calib["total_s"], overall["total_p90_s"], coverage),
-        "buckets": _scale(calib["total_s"], found["total_p90_s"], coverage),
-    }
-    scaled = {}
-    for name in ("items", "by_load", "by_hour"):
-        frame = getattr(table, name).copy()
-        total = scale_total["items" if name == "items" else "buckets"]
-        frame["p90_s"] = np.maximum(frame["p90_s"] * scale_cook, frame["p50_s"])
-        frame["total_p90_s"] = np.maximum(frame["total_p90_s"] * total, frame["total_p50_s"])
-        scaled[name] = frame
+    factors = _bucket_factors(table.by_load, calib, found, coverage, min_count)
+    by_load = table.by_load.merge(factors, on=["station_id", "queue_min"], how="left")
+    scaled = {"by_load": _scaled(by_load, by_load["cook_k"], by_load["total_k"])}
+    for name, looked_up in (("by_hour", without_load), ("items", overall)):
+        cook = _scale(calib["cook_s"], looked_up["p90_s"], coverage)
+        total = _scale(calib["total_s"], looked_up["total_p90_s"], coverage)
+        scaled[name] = _scaled(getattr(table, name), cook, total)
+    scaled["by_load"] = scaled["by_load"][list(table.by_load.columns)]
     return replace(table, **scaled)
+
+
+def _bucket_factors(
+    by_load: pd.DataFrame,
+    calib: pd.DataFrame,
+    found: pd.DataFrame,
+    coverage: float,
+    min_count: int,
+) -> pd.DataFrame:
+    """``station_id, queue_min, cook_k, total_k``: each bucket's p90 factors."""
+    buckets = by_load[["station_id", "queue_min"]].drop_duplicates()
+    buckets = buckets.sort_values(["station_id", "queue_min"]).reset_index(drop=True)
+    on_load = found["rung"].to_numpy() == "load"
+    hits = pd.DataFrame(
+        {"station_id": calib["station_id"].to_numpy(), "queue_min": found["queue_min"].to_numpy()}
+    )[on_load]
+    counts = hits.value_counts().rename("n").reset_index()
+    counts["queue_min"] = counts["queue_min"].astype(np.int64)
+    buckets = buckets.merge(counts, on=["station_id", "queue_min"], how="left").fillna({"n": 0})
+    labels = np.full(len(buckets), -1, dtype=np.int64)
+    n_groups = 0
+    for _station, rows in buckets.groupby("station_id", sort=True):
+        if rows["n"].sum() < min_count:
+            continue  # too few to calibrate on its own: the pooled factor
+        groups = np.asarray(merge_sparse(rows["n"].astype(int).tolist(), min_count))
+        labels[rows.index.to_numpy()] = groups + n_groups
+        n_groups += int(groups.max()) + 1
+    buckets["group"] = labels
+    ticket = hits.merge(buckets, on=["station_id", "queue_min"], how="left")["group"]
+    out = buckets[["station_id", "queue_min"]].copy()
+    for target, actual, p90 in (("cook", "cook_s", "p90_s"), ("total", "total_s", "total_p90_s")):
+        y = calib[actual].to_numpy(dtype=np.float64)[on_load]
+        q = found[p90].to_numpy(dtype=np.float64)[on_load]
+        per_group = group_scales(y, q, ticket.to_numpy(), n_groups, coverage)
+        pooled = conformal_scale(y, q, coverage)
+        out[f"{target}_k"] = [per_group[g] if g >= 0 else pooled for g in labels]
+    return out
+
+
+def _scaled(frame: pd.DataFrame, cook: Any, total: Any) -> pd.DataFrame:
+    """``frame`` with p90s multiplied by the factors, never below their p50s."""
+    frame = frame.copy()
+    frame["p90_s"] = np.maximum(frame["p90_s"] * cook, frame["p50_s"])
+    frame["total_p90_s"] = np.maximum(frame["total_p90_s"] * total, frame["total_p50_s"])
+    return frame
 
 
 def _scale(actual: pd.Series, p90: pd.Series, coverage: float) -> float:
