@@ -47,6 +47,39 @@ def _epoch(col: sa.ColumnElement[Any], name: str) -> sa.ColumnElement[float]:
     return sa.func.date_part("epoch", col, type_=sa.Float).label(name)
 
 
+def _bucketed(
+    rule: sa.ColumnElement[Any],
+    restaurant_id: sa.ColumnElement[Any],
+    created_at: sa.ColumnElement[Any],
+    *,
+    bucket: Sequence[sa.ColumnElement[Any]],
+    total: tuple[str, sa.ColumnElement[Any]],
+    source: Any,
+    what: str,
+    item: sa.ColumnElement[Any] | None = None,
+) -> Query:
+    """One count row per rule, and per rule one row per restaurant (and item) and bucket,
+    with its earliest instant, its row count and the sum ``total``."""
+    keys = [restaurant_id] if item is None else [restaurant_id, item]
+    extra: dict[str, Kind] = {} if item is None else {"menu_item_id": "id?"}
+    name, summed = total
+    stmt = (
+        sa.select(
+            rule,
+            sa.func.grouping(restaurant_id).label("grp"),
+            restaurant_id.label("restaurant_id"),
+            *([] if item is None else [item.label("menu_item_id")]),
+            _epoch(sa.func.min(created_at), "created_at"),
+            sa.func.count().label("n"),
+            sa.cast(sa.func.sum(summed), sa.Float).label(name),
+        )
+        .select_from(source)
+        .group_by(sa.func.grouping_sets(sa.tuple_(rule), sa.tuple_(rule, *keys, *bucket)))
+    )
+    kinds: dict[str, Kind] = {**_COUNT_KINDS, **extra, "created_at": "ts", "n": "int", name: "num"}
+    return Query(stmt, kinds, what, _PLANNER)
+
+
 class DemandSql:
     """The three bucketed statements for one table set, window and set of restaurants."""
 
@@ -128,25 +161,15 @@ class DemandSql:
         local = sa.func.timezone(r.c.timezone, ruled.c.created_at)
         hour = sa.func.date_trunc("hour", local)
         offset = local - sa.func.timezone("UTC", ruled.c.created_at)
-        stmt = (
-            sa.select(
-                ruled.c.rule,
-                sa.func.grouping(ruled.c.restaurant_id).label("grp"),
-                ruled.c.restaurant_id,
-                _epoch(sa.func.min(ruled.c.created_at), "created_at"),
-                sa.func.count().label("n"),
-                sa.func.sum(sa.func.coalesce(ruled.c.guest_count, 1)).label("guests"),
-            )
-            .select_from(ruled.outerjoin(r, r.c.id == ruled.c.restaurant_id))
-            .group_by(
-                sa.func.grouping_sets(
-                    sa.tuple_(ruled.c.rule),
-                    sa.tuple_(ruled.c.rule, ruled.c.restaurant_id, hour, offset),
-                )
-            )
+        return _bucketed(
+            ruled.c.rule,
+            ruled.c.restaurant_id,
+            ruled.c.created_at,
+            bucket=[hour, offset],
+            total=("guests", sa.func.coalesce(ruled.c.guest_count, 1)),
+            source=ruled.outerjoin(r, r.c.id == ruled.c.restaurant_id),
+            what="orders",
         )
-        kinds: dict[str, Kind] = {**_COUNT_KINDS, "created_at": "ts", "n": "int", "guests": "num"}
-        return Query(stmt, kinds, "orders", _PLANNER)
 
     def order_lines(self) -> Query:
         """Quantity per restaurant, menu item and local day."""
@@ -191,32 +214,16 @@ class DemandSql:
         )
         ruled = sa.select(b, rule.label("rule")).cte("ruled_lines")
         day = sa.cast(sa.func.timezone(r.c.timezone, ruled.c.created_at), sa.Date)
-        stmt = (
-            sa.select(
-                ruled.c.rule,
-                sa.func.grouping(ruled.c.restaurant_id).label("grp"),
-                ruled.c.restaurant_id,
-                ruled.c.menu_item_id,
-                _epoch(sa.func.min(ruled.c.created_at), "created_at"),
-                sa.func.count().label("n"),
-                sa.cast(sa.func.sum(ruled.c.quantity), sa.Float).label("quantity"),
-            )
-            .select_from(ruled.outerjoin(r, r.c.id == ruled.c.restaurant_id))
-            .group_by(
-                sa.func.grouping_sets(
-                    sa.tuple_(ruled.c.rule),
-                    sa.tuple_(ruled.c.rule, ruled.c.restaurant_id, ruled.c.menu_item_id, day),
-                )
-            )
+        return _bucketed(
+            ruled.c.rule,
+            ruled.c.restaurant_id,
+            ruled.c.created_at,
+            item=ruled.c.menu_item_id,
+            bucket=[day],
+            total=("quantity", ruled.c.quantity),
+            source=ruled.outerjoin(r, r.c.id == ruled.c.restaurant_id),
+            what="order_lines",
         )
-        kinds: dict[str, Kind] = {
-            **_COUNT_KINDS,
-            "menu_item_id": "id?",
-            "created_at": "ts",
-            "n": "int",
-            "quantity": "num",
-        }
-        return Query(stmt, kinds, "order_lines", _PLANNER)
 
     def payments(self) -> Query:
         """Captured amounts per restaurant and local day of their kept order."""
@@ -246,26 +253,14 @@ class DemandSql:
         )
         k = kept.subquery("kept_orders")
         day = sa.cast(sa.func.timezone(r.c.timezone, k.c.created_at), sa.Date)
-        stmt = (
-            sa.select(
-                ruled.c.rule,
-                sa.func.grouping(k.c.restaurant_id).label("grp"),
-                k.c.restaurant_id,
-                _epoch(sa.func.min(k.c.created_at), "created_at"),
-                sa.func.count().label("n"),
-                sa.func.sum(ruled.c.amount).label("amount"),
-            )
-            .select_from(
-                ruled.outerjoin(k, k.c.id == ruled.c.order_id).outerjoin(
-                    r, r.c.id == k.c.restaurant_id
-                )
-            )
-            .group_by(
-                sa.func.grouping_sets(
-                    sa.tuple_(ruled.c.rule),
-                    sa.tuple_(ruled.c.rule, k.c.restaurant_id, day),
-                )
-            )
+        return _bucketed(
+            ruled.c.rule,
+            k.c.restaurant_id,
+            k.c.created_at,
+            bucket=[day],
+            total=("amount", ruled.c.amount),
+            source=ruled.outerjoin(k, k.c.id == ruled.c.order_id).outerjoin(
+                r, r.c.id == k.c.restaurant_id
+            ),
+            what="payments",
         )
-        kinds: dict[str, Kind] = {**_COUNT_KINDS, "created_at": "ts", "n": "int", "amount": "num"}
-        return Query(stmt, kinds, "payments", _PLANNER)
