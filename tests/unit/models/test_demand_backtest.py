@@ -7,6 +7,7 @@ import pandas as pd
 
 from rms_ml_push.models.demand import DemandConfig
 from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
+from rms_ml_push.models.demand.local import backtest_local, forecast_local
 from rms_ml_push.models.demand.panel import build_panel
 from rms_ml_push.models.demand.prepare import prepare_frame, prepare_info
 from tests.unit.models.demand_helpers import daily_frame
@@ -56,3 +57,50 @@ def test_data_after_a_cutoff_does_not_change_its_forecast() -> None:
     c = before[~keep].sort_values(key)["seasonal_naive"].to_numpy()
     d = after[after["cutoff"] > middle].sort_values(key)["seasonal_naive"].to_numpy()
     assert not np.allclose(c, d)
+
+
+def _local(frame: pd.DataFrame, models: list[str], *, final: bool) -> tuple[pd.DataFrame, ...]:
+    data = prepare_frame(frame, CONFIG)
+    return backtest_local(
+        data,
+        models,
+        season=7,
+        freq="D",
+        h=CONFIG.h,
+        n_windows=CONFIG.n_windows,
+        input_size=CONFIG.local_input_size,
+        final=final,
+    )
+
+
+def test_final_window_forecasts_the_days_after_history_from_its_end() -> None:
+    """The forward models' extra window starts the day after the last one and sees it."""
+    frame = daily_frame()
+    last = frame["ds"].max()
+    bt, ahead = _local(frame, ["seasonal_naive", "ets_ana", "window_average"], final=True)
+    plain, none = _local(frame, ["seasonal_naive", "ets_ana", "window_average"], final=False)
+    assert none.empty
+    # The backtest windows are the same with and without the extra window.
+    key = ["unique_id", "ds", "cutoff"]
+    pd.testing.assert_frame_equal(
+        bt.sort_values(key, ignore_index=True), plain.sort_values(key, ignore_index=True)
+    )
+    assert set(ahead["model"]) == {"seasonal_naive", "ets_ana"}  # forward models only
+    naive = ahead[ahead["model"] == "seasonal_naive"].sort_values(["unique_id", "ds"])
+    for uid, rows in naive.groupby("unique_id"):
+        assert list(rows["ds"]) == list(pd.date_range(last + pd.Timedelta(days=1), periods=14))
+        last_week = frame[frame["unique_id"] == uid].sort_values("ds")["y"].to_numpy()[-7:]
+        np.testing.assert_allclose(rows["yhat"].to_numpy(), np.tile(last_week, 2))
+
+
+def test_reused_ets_forecast_is_close_to_a_fresh_fit() -> None:
+    """Parameters from the first cutoff, state rolled to the end: within 5 % of a refit."""
+    frame = daily_frame(n_series=3, days=300)
+    _, ahead = _local(frame, ["ets_ana"], final=True)
+    data = prepare_frame(frame, CONFIG)
+    chosen = pd.Series("ets_ana", index=sorted(data["unique_id"].unique()))
+    fresh = forecast_local(data, chosen, season=7, freq="D", h=14, input_size=364)
+    both = ahead.merge(fresh, on=["unique_id", "ds"], suffixes=("_reused", "_fresh"))
+    assert len(both) == 3 * 14
+    ratio = both["yhat_reused"].sum() / both["yhat_fresh"].sum()
+    assert abs(ratio - 1) < 0.05

@@ -9,6 +9,7 @@ ever used for that window's forecast).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,19 @@ from rms_ml_push.models.demand.state import DemandConfig
 log = structlog.get_logger(__name__)
 
 
+@dataclass
+class Reuse:
+    """What a full run's backtest fitted that its final forecast can reuse.
+
+    ``points``: forward models' forecasts after the end of history (``unique_id, ds,
+    model, yhat``); ``gbm``: the global model fitted up to the first cutoff, which one
+    run's backtest subsets share (see screening.py) and its final forecast predicts with.
+    """
+
+    points: list[pd.DataFrame] = field(default_factory=list)
+    gbm: Any = None
+
+
 def cutoffs(last: pd.Timestamp, config: DemandConfig) -> list[pd.Timestamp]:
     """The last history timestamp before each window, oldest first."""
     step = pd.Timedelta(days=1) if config.freq == "D" else pd.Timedelta(hours=1)
@@ -35,15 +49,15 @@ def _gbm_backtest(
     ids: list[str],
     cuts: list[pd.Timestamp],
     config: DemandConfig,
-    cache: dict[str, Any],
+    reuse: Reuse,
 ) -> pd.DataFrame:
     rows = np.flatnonzero(np.isin(panel.ids, ids))
     first = int(panel.dates.searchsorted(cuts[0]))
     # The model learns from the whole panel up to the first cutoff, whichever series
     # it then forecasts: one fit serves every subset of a run (see screening.py).
-    if "model" not in cache:
-        cache["model"] = fit_gbm(panel, first, config.h, config.gbm)
-    model = cache["model"]
+    if reuse.gbm is None:
+        reuse.gbm = fit_gbm(panel, first, config.h, config.gbm)
+    model = reuse.gbm
     parts = []
     for cut in cuts:
         origin = int(panel.dates.searchsorted(cut))
@@ -68,12 +82,15 @@ def run_backtest(
     config: DemandConfig,
     n_jobs: int = 1,
     *,
-    gbm_cache: dict[str, Any] | None = None,
+    reuse: Reuse | None = None,
 ) -> pd.DataFrame:
-    """``unique_id, ds, cutoff, y, window, step`` and one forecast column per candidate."""
+    """``unique_id, ds, cutoff, y, window, step`` and one forecast column per candidate.
+
+    With ``reuse``, the fits that the final forecast can share are kept there.
+    """
     needed = {m for c in config.candidates for m in members(c)}
     local_models = sorted(needed - {GLOBAL_GBM})
-    bt = backtest_local(
+    bt, ahead = backtest_local(
         frame,
         local_models,
         season=config.season,
@@ -82,13 +99,16 @@ def run_backtest(
         n_windows=config.n_windows,
         input_size=config.local_input_size,
         n_jobs=n_jobs,
+        final=reuse is not None,
     )
+    if reuse is not None and not ahead.empty:
+        reuse.points.append(ahead)
     bt["unique_id"] = bt["unique_id"].astype(str)
     cuts = cutoffs(frame["ds"].max(), config)
     if GLOBAL_GBM in needed and panel is not None:
         try:
             ids = sorted(frame["unique_id"].unique())
-            gbm = _gbm_backtest(panel, ids, cuts, config, {} if gbm_cache is None else gbm_cache)
+            gbm = _gbm_backtest(panel, ids, cuts, config, Reuse() if reuse is None else reuse)
             bt = bt.merge(gbm, on=["unique_id", "ds", "cutoff"], how="left")
         except ValueError as exc:
             log.warning("demand.gbm_backtest_skipped", reason=str(exc))

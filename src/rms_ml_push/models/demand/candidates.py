@@ -23,6 +23,8 @@ from statsforecast.models import (
     Theta,
 )
 
+from rms_ml_push.models.demand.profile import DayProfile
+
 BASELINE = "seasonal_naive"
 GLOBAL_GBM = "gbm"
 # Equal-weight combinations: measured on held-out windows, ETS + GBM beat either alone.
@@ -55,6 +57,7 @@ CANDIDATES: dict[str, Candidate] = {
         Candidate("theta", 5.0, hourly=False, forward=True),
         Candidate("ets_ana", 16.0, hourly=False, forward=True),
         Candidate("mstl", 60.0, daily=False),
+        Candidate("day_profile", 2.0, daily=False),
         Candidate(GLOBAL_GBM, 3.0, hourly=False),
         Candidate("ets_gbm", 19.0, hourly=False),
     )
@@ -72,7 +75,7 @@ DAILY_DEFAULT: tuple[str, ...] = (
     GLOBAL_GBM,
     "ets_gbm",
 )
-HOURLY_DEFAULT: tuple[str, ...] = (BASELINE, "window_average", "mstl")
+HOURLY_DEFAULT: tuple[str, ...] = (BASELINE, "window_average", "day_profile")
 
 
 def statsforecast_model(name: str, season: int) -> Any:
@@ -89,6 +92,7 @@ def statsforecast_model(name: str, season: int) -> Any:
         "tsb": lambda: TSB(alpha_d=0.1, alpha_p=0.1, alias=name),
         "theta": lambda: Theta(season_length=season, alias=name),
         "ets_ana": lambda: AutoETS(season_length=season, model="ANA", alias=name),
+        "day_profile": lambda: DayProfile(alias=name),
         "mstl": lambda: MSTL(
             season_length=[24, 168], trend_forecaster=AutoETS(model="AAN"), alias=name
         ),

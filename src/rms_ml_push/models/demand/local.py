@@ -70,31 +70,69 @@ def backtest_local(
     n_windows: int,
     input_size: int | None,
     n_jobs: int = 1,
-) -> pd.DataFrame:
-    """``unique_id, ds, cutoff, y`` and one forecast column per model, for each window.
+    final: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The backtest (``unique_id, ds, cutoff, y`` and one column per model) and finals.
 
     Windows are the last ``n_windows`` non-overlapping blocks of ``h`` steps; each is
     forecast from data up to its cutoff only. Models that can ``forward`` are estimated
     once at the first cutoff and only update their state through later cutoffs (about
     2.5x cheaper for ETS, still no look-ahead); the others are refit per window.
+
+    With ``final``, forward models also roll on to the end of history and forecast the
+    ``h`` steps after it (``unique_id, ds, model, yhat``): the full run's final forecast
+    for the series that choose them, at the cost of one more state update instead of a
+    refit. Their parameters are then those estimated at the first cutoff.
     """
 
-    def runner(refit: bool) -> Runner:
+    def runner(refit: bool, extend: bool) -> Runner:
         def run(sf: StatsForecast, df: pd.DataFrame) -> pd.DataFrame:
+            windows = n_windows + 1 if extend else n_windows
             out = sf.cross_validation(
-                df=df, h=h, n_windows=n_windows, step_size=h, input_size=input_size, refit=refit
+                df=_with_future(df, h, freq) if extend else df,
+                h=h,
+                n_windows=windows,
+                step_size=h,
+                input_size=input_size,
+                refit=refit,
             )
             return pd.DataFrame(out).reset_index(drop="unique_id" in out.columns)
 
         return run
 
-    frames = [
-        _run_model(
-            m, data, runner(not CANDIDATES[m].forward), season=season, freq=freq, n_jobs=n_jobs
+    frames, finals = [], []
+    for m in models:
+        forward = CANDIDATES[m].forward
+        out = _run_model(
+            m, data, runner(not forward, final and forward), season=season, freq=freq, n_jobs=n_jobs
         )
-        for m in models
-    ]
-    return _merge(frames, ["unique_id", "ds", "cutoff"]) if frames else pd.DataFrame()
+        if final and forward and not out.empty:
+            ahead = out["cutoff"] == out.groupby("unique_id")["cutoff"].transform("max")
+            last = out[ahead].rename(columns={m: "yhat"})[["unique_id", "ds", "yhat"]]
+            finals.append(last.assign(model=m))
+            out = out[~ahead].reset_index(drop=True)
+        frames.append(out)
+    bt = _merge(frames, ["unique_id", "ds", "cutoff"]) if frames else pd.DataFrame()
+    columns = ["unique_id", "ds", "yhat", "model"]
+    ahead_all = pd.concat(finals, ignore_index=True) if finals else pd.DataFrame(columns=columns)
+    return bt, ahead_all[columns]
+
+
+def _with_future(df: pd.DataFrame, h: int, freq: str) -> pd.DataFrame:
+    """``df`` and ``h`` placeholder steps after each series' end (forecasts ignore them)."""
+    step = pd.Timedelta(days=1) if freq == "D" else pd.Timedelta(hours=1)
+    ends = df.groupby("unique_id", observed=True)["ds"].max()
+    offsets = pd.Series(np.tile(np.arange(1, h + 1), len(ends)) * step)
+    future = pd.DataFrame(
+        {
+            "unique_id": np.repeat(ends.index.to_numpy(), h),
+            "ds": ends.repeat(h).reset_index(drop=True) + offsets,
+            "y": 0.0,
+        }
+    )
+    return pd.concat([df[["unique_id", "ds", "y"]], future], ignore_index=True).sort_values(
+        ["unique_id", "ds"], ignore_index=True
+    )
 
 
 def forecast_local(

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import structlog
 
-from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
+from rms_ml_push.models.demand.backtest import Reuse, cutoffs, run_backtest
 from rms_ml_push.models.demand.calendar import HolidayCalendar, holiday_mask
 from rms_ml_push.models.demand.candidates import BASELINE, GLOBAL_GBM, members
 from rms_ml_push.models.demand.closures import Closures
@@ -104,8 +104,8 @@ def forecast_demand(
     lengths = data.groupby("unique_id").size()
     modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
     panel = _panel(run.subset(modelled), calendars)
-    chosen, metrics, calibration = _choose(run, panel, modelled, state if not full else None)
-    points, gbm = fit_forecast(data, chosen, panel, config, n_jobs)
+    chosen, metrics, calibration, reuse = _choose(run, panel, modelled, state if not full else None)
+    points, gbm = fit_forecast(data, chosen, panel, config, n_jobs, reuse=reuse)
     forecasts = finalize(
         data,
         details,
@@ -149,16 +149,21 @@ def _panel(run: _Run, calendars: Mapping[str, HolidayCalendar]) -> Panel | None:
 
 def _choose(
     run: _Run, panel: Panel | None, modelled: list[str], state: DemandState | None
-) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
-    """Selection, backtest metrics and calibration: reused from ``state`` where it has them."""
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Reuse]:
+    """Selection, backtest metrics, calibration (reused from ``state`` where it has them)
+    and the backtest's fits that the final forecast can reuse."""
     known = state.selection if state is not None else {}
-    reuse = pd.Series({u: known[u] for u in modelled if u in known}, dtype=object)
+    kept = pd.Series({u: known[u] for u in modelled if u in known}, dtype=object)
     fresh = [u for u in modelled if u not in known]
     calibration: dict[str, Any] = dict(state.calibration) if state is not None else {}
     metrics = pd.DataFrame()
+    reuse = Reuse()
     if fresh:
-        picked, metrics, table = _select(run.subset(fresh), panel)
-        reuse = pd.concat([reuse, picked]) if len(reuse) else picked
+        picked, metrics, table, reuse = _select(run.subset(fresh), panel)
+        if state is not None:
+            # A refit run's global model learns from the latest data, not the first cutoff.
+            reuse.gbm = None
+        kept = pd.concat([kept, picked]) if len(kept) else picked
         calibration = {**table, **calibration}
     if state is not None:
         old = pd.DataFrame(state.metrics.get("series", []))
@@ -166,30 +171,32 @@ def _choose(
             old = old.set_index("unique_id").drop(columns=list(DESCRIPTIVE), errors="ignore")
             old = old.drop(index=fresh, errors="ignore")
             metrics = pd.concat([df for df in (old, metrics) if not df.empty])
-    return reuse.astype(str), metrics, calibration
+    return kept.astype(str), metrics, calibration, reuse
 
 
-def _select(run: _Run, panel: Panel | None) -> tuple[pd.Series, pd.DataFrame, dict[str, Any]]:
+def _select(
+    run: _Run, panel: Panel | None
+) -> tuple[pd.Series, pd.DataFrame, dict[str, Any], Reuse]:
     config = run.config
     first = cutoffs(run.data["ds"].max(), config)[0]
     facts = series_facts(run.data, run.closed, first + step_of(config), config)
     groups = run.details["group"].astype(str)
     ids = sorted(run.data["unique_id"].unique())
     plan = plan_screening(groups.reindex(ids), config.screen_sample)
-    gbm_cache: dict[str, Any] = {}
-    parts = [_backtest(run.subset(plan.sample), panel, config.candidates, facts, gbm_cache)]
+    reuse = Reuse()
+    parts = [_backtest(run.subset(plan.sample), panel, config.candidates, facts, reuse)]
     chosen = _choose_on(parts[0], facts, groups, config)
     for group, rest in plan.rest.items():
         in_group = chosen[groups.reindex(chosen.index).to_numpy() == group]
         keep = kept_candidates(in_group, config.candidates, config.screen_min_share)
         log.info("demand.screened", group=group, sample=len(in_group), kept=list(keep))
-        parts.append(_backtest(run.subset(rest), panel, keep, facts, gbm_cache))
+        parts.append(_backtest(run.subset(rest), panel, keep, facts, reuse))
     bt = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     chosen = _choose_on(bt, facts, groups, config) if len(parts) > 1 else chosen
     metrics = evaluate(bt, chosen)
     calibration = calibrate(_with_scale(residual_rows(bt, chosen)))
     log.info("demand.selected", series=len(chosen), models=chosen.value_counts().to_dict())
-    return chosen, metrics, calibration
+    return chosen, metrics, calibration, reuse
 
 
 def _backtest(
@@ -197,11 +204,11 @@ def _backtest(
     panel: Panel | None,
     candidates: tuple[str, ...],
     facts: pd.DataFrame,
-    gbm_cache: dict[str, Any],
+    reuse: Reuse,
 ) -> pd.DataFrame:
     """The backtest of ``candidates`` on ``run``'s series, open days only, scored columns."""
     config = replace(run.config, candidates=candidates)
-    bt = run_backtest(run.data, panel, config, run.n_jobs, gbm_cache=gbm_cache)
+    bt = run_backtest(run.data, panel, config, run.n_jobs, reuse=reuse)
     shut = pd.Series(run.closed, index=pd.MultiIndex.from_frame(run.data[["unique_id", "ds"]]))
     bt = bt[~shut.reindex(pd.MultiIndex.from_frame(bt[["unique_id", "ds"]])).to_numpy(bool)]
     bt = bt.join(facts[["scale", "level"]], on="unique_id").join(
