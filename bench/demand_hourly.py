@@ -1,7 +1,8 @@
 """Hourly demand candidates head to head: backtest MASE and fit time on the demo RMS.
 
-    .venv/bin/python bench/demand_hourly.py --restaurants 50   # the bench/demand.py RMS
-    .venv/bin/python bench/demand_hourly.py --demo 4   # a fresh SQLite demo RMS
+    .venv/bin/python bench/demand_hourly.py          # a fresh SQLite demo RMS, 4 restaurants
+    .venv/bin/python bench/demand_hourly.py --restaurants 50 \
+        --rms-url postgresql+psycopg://root@127.0.0.1:5432/bench_demand  # bench/demand.py's
 
 The hourly orders series come through the job's own extract and grouping (per time zone,
 on the wall clock); every candidate is backtested on the job's windows (3 x 168 hours,
@@ -68,20 +69,16 @@ def _score(frame: pd.DataFrame, config: DemandConfig) -> tuple[pd.DataFrame, dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--rms-url", default="postgresql+psycopg://root@127.0.0.1:5432/bench_demand"
-    )
-    parser.add_argument("--demo", type=int, default=None, help="write a SQLite demo RMS first")
-    parser.add_argument("--restaurants", type=int, default=10)
+    parser.add_argument("--rms-url", default=None, help="an RMS; default: write a demo RMS")
+    parser.add_argument("--restaurants", type=int, default=4)
     parser.add_argument("--as-of", default="2026-11-14T06:00:00+00:00")
     args = parser.parse_args()
     as_of = datetime.fromisoformat(args.as_of).astimezone(UTC)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.rms_url
         n = args.restaurants
-        if args.demo:
+        if url is None:
             url = f"sqlite:///{Path(tmp) / 'rms.sqlite3'}"
-            n = args.demo
             engine = sa.create_engine(url)
             last = as_of.date() - timedelta(days=1)
             generate_demo(engine, DemoConfig(end=last, restaurants=n, days=400, seed=42))

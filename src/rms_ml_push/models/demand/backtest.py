@@ -31,7 +31,7 @@ class Reuse:
 
     ``points``: forward models' forecasts after the end of history (``unique_id, ds,
     model, yhat``); ``gbm``: the global model fitted up to the first cutoff, which one
-    run's backtest subsets share (see screening.py) and its final forecast predicts with.
+    run's backtest subsets share (see screening.py).
     """
 
     points: list[pd.DataFrame] = field(default_factory=list)

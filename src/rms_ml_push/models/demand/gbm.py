@@ -54,7 +54,7 @@ class GbmParams:
     origins: int = 52  # weekly training origins before the cutoff (26 measured worse)
     # Training rows are (series, origin) pairs x h; above this many, a seeded sample of
     # pairs keeps memory flat (50 x 60 items x 52 origins x 14 steps peaked at 2.1 GiB).
-    max_rows: int = 800_000
+    max_rows: int = 400_000
     # OpenMP threads: on a shared 2-core machine two spinning threads ran 30x slower than one.
     threads: int = 1
     random_state: int = 0

@@ -160,9 +160,6 @@ def _choose(
     reuse = Reuse()
     if fresh:
         picked, metrics, table, reuse = _select(run.subset(fresh), panel)
-        if state is not None:
-            # A refit run's global model learns from the latest data, not the first cutoff.
-            reuse.gbm = None
         kept = pd.concat([kept, picked]) if len(kept) else picked
         calibration = {**table, **calibration}
     if state is not None:
