@@ -1,10 +1,10 @@
 """Fit each series' chosen model on all its history and forecast ``h`` steps.
 
 Only the models some series chose are fitted (a refit run's whole point); an ensemble
-needs each of its members. In a full run, forecasts the backtest already made after the
-end of history (forward models) are reused instead of refitting.
-A member that failed for a series leaves that series' point NaN, which the fallback
-chain in ``finalize`` turns into a rule-based forecast.
+needs each of its members. In a full run, the forecasts that forward models made past
+the end of history inside the backtest are reused instead of refitting. A member that
+failed for a series leaves that series' point NaN, which the fallback chain in
+``finalize`` turns into a rule-based forecast.
 """
 
 from __future__ import annotations
