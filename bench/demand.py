@@ -18,7 +18,9 @@ time and peak RSS are that step's alone:
 
 The job forecasts from ``as_of`` = the holdout's first day, 06:00 UTC, so the last 14 days
 of the data are actuals: MASE (scaled by each series' in-sample SeasonalNaive(7) MAE) of
-the job's pushed item forecasts against the baselines' on the same days.
+the job's pushed item forecasts against the baselines' on the same days; the restaurant
+totals (orders, covers, revenue) are scored the same way (``mase_totals``), their
+baselines fitted and timed apart (``autoets7_totals``, ``autoets_totals``).
 """
 
 from __future__ import annotations
@@ -84,8 +86,7 @@ def _series(rms_url: str, restaurants: list[int], until: datetime) -> pd.DataFra
     settings = Settings(rms_url=rms_url, store_url="sqlite://", _env_file=None)  # type: ignore[call-arg]
     with open_resources(settings) as res:
         inputs = load_inputs(res, until, restaurants)
-    daily = inputs.daily
-    return daily[daily["unique_id"].str.contains(r"\|item", regex=True)].reset_index(drop=True)
+    return inputs.daily.reset_index(drop=True)
 
 
 def child_autoets(path: str, season: int) -> None:
@@ -103,14 +104,14 @@ def child_autoets(path: str, season: int) -> None:
 
 
 def _job_points(store_url: str, restaurants: list[int], as_of: datetime) -> pd.DataFrame:
+    """The job's daily forecasts as the store kept them, under the extract's unique_ids."""
     store = Store.from_url(store_url)
     rows = []
     for rid in restaurants:
         payload = latest_prediction_set(store, "demand.day", rid, as_of) or {"series": []}
         for s in payload["series"]:
-            if s["target"] != "menu_item":
-                continue
-            uid = f"r{rid}|item{s['menu_item_id']}"
+            item = s["target"] == "menu_item"
+            uid = f"r{rid}|item{s['menu_item_id']}" if item else f"r{rid}|{s['target']}"
             rows += [(uid, pd.Timestamp(p["ts"]), p["yhat"], s["source"]) for p in s["points"]]
     store.dispose()
     return pd.DataFrame(rows, columns=["unique_id", "ds", "yhat", "source"])
@@ -170,31 +171,37 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
         env=env,
         check=True,
     )
-    series = pd.read_parquet(series_path)
-    history = series[series["ds"] < first]
-    actual = series[series["ds"] >= first]
+    every = pd.read_parquet(series_path)
     # AutoETS needs two seasons; the job's rule rung serves shorter series.
-    longer = history.groupby("unique_id")["ds"].transform("size") >= 28
-    path = str(work / f"items_{n}.parquet")
-    history[longer].to_parquet(path)
-    for season, key in ((7, "autoets7"), (1, "autoets")):
-        result[key] = _timed(
-            [sys.executable, __file__, "--child-autoets", path, "--season", str(season)], env
-        )
-    days = pd.date_range(first, periods=H, freq="D")
-    forecasts = {
-        "job": points,
-        "autoets7": pd.read_parquet(f"{path}.autoets7.parquet"),
-        "autoets": pd.read_parquet(f"{path}.autoets1.parquet"),
-        "seasonal_naive7": _seasonal_naive(history, days),
-    }
-    common = set(points["unique_id"]) & set(forecasts["autoets7"]["unique_id"])
-    keep = actual[actual["unique_id"].isin(common)]
-    result["item_series"] = len(common)
-    result["mase"] = {
-        k: round(_mase(history, keep, f[f["unique_id"].isin(common)]), 4)
-        for k, f in forecasts.items()
-    }
+    days_before = every[every["ds"] < first].groupby("unique_id").size()
+    every = every[every["unique_id"].isin(days_before.index[days_before >= 28])]
+    items = every["unique_id"].str.contains(r"\|item", regex=True)
+    # The timed baselines fit the item series (the issue's comparison); restaurant totals
+    # (orders, covers, revenue) are scored too, their baselines timed apart.
+    for part, frame in (("items", every[items]), ("totals", every[~items])):
+        history = frame[frame["ds"] < first]
+        actual = frame[frame["ds"] >= first]
+        path = str(work / f"{part}_{n}.parquet")
+        history.to_parquet(path)
+        for season, key in ((7, "autoets7"), (1, "autoets")):
+            timing = _timed(
+                [sys.executable, __file__, "--child-autoets", path, "--season", str(season)], env
+            )
+            result[key if part == "items" else f"{key}_totals"] = timing
+        forecasts = {
+            "job": points,
+            "autoets7": pd.read_parquet(f"{path}.autoets7.parquet"),
+            "autoets": pd.read_parquet(f"{path}.autoets1.parquet"),
+            "seasonal_naive7": _seasonal_naive(history, pd.date_range(first, periods=H)),
+        }
+        common = set(points["unique_id"]) & set(forecasts["autoets7"]["unique_id"])
+        keep = actual[actual["unique_id"].isin(common)]
+        suffix = "" if part == "items" else "_totals"
+        result[f"{part}_series"] = len(common)
+        result[f"mase{suffix}"] = {
+            k: round(_mase(history, keep, f[f["unique_id"].isin(common)]), 4)
+            for k, f in forecasts.items()
+        }
     for key in ("autoets7", "autoets"):
         result[f"job_full_over_{key}"] = round(
             result["job_full"]["wall_s"] / result[key]["wall_s"], 2
