@@ -27,7 +27,7 @@ from rms_ml_push.config import Settings
 from rms_ml_push.demo.generator import generate_demo
 from rms_ml_push.demo.params import DemoConfig
 from rms_ml_push.jobs.common import open_resources
-from rms_ml_push.jobs.demand import _groups
+from rms_ml_push.jobs.demand import group_runs
 from rms_ml_push.jobs.demand_data import load_inputs
 from rms_ml_push.models.demand import DemandConfig
 from rms_ml_push.models.demand.backtest import cutoffs, run_backtest
@@ -42,7 +42,7 @@ def _frames(rms_url: str, restaurants: list[int], as_of: datetime) -> list[pd.Da
     settings = Settings(rms_url=rms_url, store_url="sqlite://", _env_file=None)  # type: ignore[call-arg]
     with open_resources(settings) as res:
         inputs = load_inputs(res, as_of, restaurants)
-        groups = _groups(settings, inputs, as_of)
+        groups = group_runs(settings, inputs, as_of)
     return [g.frame for g in groups if g.granularity == "hour"]
 
 

@@ -80,7 +80,7 @@ def compute(settings: Settings, request: JobRequest, run_id: str) -> JobResult:
                 summary={"series": 0, "reason": "no order history before as_of"},
                 model_name=MODEL_NAME,
             )
-        groups = _groups(settings, inputs, request.as_of)
+        groups = group_runs(settings, inputs, request.as_of)
         champion = None if request.full else _champion_states(res)
         full = champion is None
         for group in groups:
@@ -125,7 +125,8 @@ def forecast_on_the_spot(
 ) -> list[dict[str, Any]]:
     """A restaurant's series for ``as_of`` from the registry's models; nothing saved or pushed."""
     inputs = load_inputs(resources, as_of, [restaurant_id])
-    groups = [g for g in _groups(resources.settings, inputs, as_of) if g.granularity == granularity]
+    every = group_runs(resources.settings, inputs, as_of)
+    groups = [g for g in every if g.granularity == granularity]
     champion = _champion_states(resources)
     series: list[dict[str, Any]] = []
     for group in groups:
@@ -136,7 +137,8 @@ def forecast_on_the_spot(
     return series
 
 
-def _groups(settings: Settings, inputs: DemandInputs, as_of: datetime) -> list[GroupRun]:
+def group_runs(settings: Settings, inputs: DemandInputs, as_of: datetime) -> list[GroupRun]:
+    """The run's groups: restaurants sharing day 0, daily, and per time zone hourly."""
     by_day: dict[date, list[Restaurant]] = {}
     for r in inputs.restaurants:
         by_day.setdefault(calendar.day0(as_of, r.timezone), []).append(r)
