@@ -101,15 +101,9 @@ def _table(p90: float) -> LookupTable:
     return LookupTable(items=items, by_load=by_load, by_hour=by_hour)
 
 
-def test_calibrate_table_covers_each_load_bucket() -> None:
-    """The busy bucket's tickets run three times longer: after calibration each bucket's
-    p90 covers at least 90 % of its own calibration tickets, the busy one's p90 is the
-    larger, and the hour and overall figures cover 90 % of all of them."""
-    rng = np.random.default_rng(5)
-    n = 1000
-    load = np.where(np.arange(n) < 800, rng.integers(0, 5, n), rng.integers(5, 12, n))
-    times = np.exp(rng.normal(np.log(100.0), 0.3, n)) * np.where(load >= 5, 3.0, 1.0)
-    calib = pd.DataFrame(
+def _tickets(load: np.ndarray, times: np.ndarray) -> pd.DataFrame:
+    """Calibration tickets of one station and item at noon, cook time = total time."""
+    return pd.DataFrame(
         {
             "station_id": 1,
             "menu_item_id": 10,
@@ -120,6 +114,17 @@ def test_calibrate_table_covers_each_load_bucket() -> None:
             "total_s": times,
         }
     )
+
+
+def test_calibrate_table_covers_each_load_bucket() -> None:
+    """The busy bucket's tickets run three times longer: after calibration each bucket's
+    p90 covers at least 90 % of its own calibration tickets, the busy one's p90 is the
+    larger, and the hour and overall figures cover 90 % of all of them."""
+    rng = np.random.default_rng(5)
+    n = 1000
+    load = np.where(np.arange(n) < 800, rng.integers(0, 5, n), rng.integers(5, 12, n))
+    times = np.exp(rng.normal(np.log(100.0), 0.3, n)) * np.where(load >= 5, 3.0, 1.0)
+    calib = _tickets(load, times)
     table = calibrate_table(_table(p90=150.0), calib, min_count=100)
     p90 = table.by_load.set_index("queue_min")["p90_s"]
     assert p90[5] > p90[0]
@@ -140,16 +145,6 @@ def test_calibrate_table_pools_a_station_with_few_tickets() -> None:
     rng = np.random.default_rng(9)
     load = rng.integers(0, 12, 60)
     times = np.exp(rng.normal(np.log(100.0), 0.3, 60)) * np.where(load >= 5, 3.0, 1.0)
-    calib = pd.DataFrame(
-        {
-            "station_id": 1,
-            "menu_item_id": 10,
-            "load": load,
-            "local_hour": 12,
-            "quantity": 1,
-            "cook_s": times,
-            "total_s": times,
-        }
-    )
+    calib = _tickets(load, times)
     table = calibrate_table(_table(p90=150.0), calib, min_count=100)
     assert table.by_load["p90_s"].nunique() == 1
