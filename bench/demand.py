@@ -183,11 +183,11 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
         actual = frame[frame["ds"] >= first]
         path = str(work / f"{part}_{n}.parquet")
         history.to_parquet(path)
+        suffix = "" if part == "items" else "_totals"
         for season, key in ((7, "autoets7"), (1, "autoets")):
-            timing = _timed(
+            result[key + suffix] = _timed(
                 [sys.executable, __file__, "--child-autoets", path, "--season", str(season)], env
             )
-            result[key if part == "items" else f"{key}_totals"] = timing
         forecasts = {
             "job": points,
             "autoets7": pd.read_parquet(f"{path}.autoets7.parquet"),
@@ -196,7 +196,6 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
         }
         common = set(points["unique_id"]) & set(forecasts["autoets7"]["unique_id"])
         keep = actual[actual["unique_id"].isin(common)]
-        suffix = "" if part == "items" else "_totals"
         result[f"{part}_series"] = len(common)
         result[f"mase{suffix}"] = {
             k: round(_mase(history, keep, f[f["unique_id"].isin(common)]), 4)

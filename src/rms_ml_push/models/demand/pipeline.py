@@ -65,9 +65,7 @@ class _Run:
 
     def subset(self, ids: list[str]) -> _Run:
         rows = self.data["unique_id"].isin(ids).to_numpy()
-        data = self.data[rows].reset_index(drop=True)
-        closed = self.closed[rows]
-        return _Run(data, closed, self.details, self.config, self.n_jobs, self.calendars)
+        return replace(self, data=self.data[rows].reset_index(drop=True), closed=self.closed[rows])
 
 
 def forecast_demand(
@@ -103,7 +101,7 @@ def forecast_demand(
     need = config.n_windows * config.h + 4 * config.season
     lengths = data.groupby("unique_id").size()
     modelled = sorted(lengths.index[(lengths >= need) & (facts["open_days"] >= config.min_history)])
-    panel = _panel(run.subset(modelled), calendars)
+    panel = _panel(run.subset(modelled))
     chosen, metrics, calibration, reuse = _choose(run, panel, modelled, state if not full else None)
     points, gbm = fit_forecast(data, chosen, panel, config, n_jobs, reuse=reuse)
     forecasts = finalize(
@@ -132,7 +130,7 @@ def forecast_demand(
     return DemandResult(forecasts, series, groups, new_state)
 
 
-def _panel(run: _Run, calendars: Mapping[str, HolidayCalendar]) -> Panel | None:
+def _panel(run: _Run) -> Panel | None:
     needed = {m for c in run.config.candidates for m in members(c)}
     if GLOBAL_GBM not in needed or run.data.empty:
         return None
@@ -141,7 +139,7 @@ def _panel(run: _Run, calendars: Mapping[str, HolidayCalendar]) -> Panel | None:
         run.data,
         pd.Series(run.closed),
         run.details.assign(group=run.details["group"].astype(str)),
-        calendars=calendars,
+        calendars=run.calendars,
         h=run.config.h,
         group_codes=codes,
     )
