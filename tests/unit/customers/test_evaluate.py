@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import brier_score_loss
 
-from rms_ml_push.models.customers.churn import fit_isotonic
+from rms_ml_push.models.customers.churn import CANDIDATES, fit_isotonic
 from rms_ml_push.models.customers.evaluate import (
     EvaluationReport,
     backtest_frames,
@@ -65,14 +65,14 @@ def test_split_cutoffs_are_one_horizon_apart(sim_tx: pd.DataFrame) -> None:
 
 def test_report_has_every_method_with_valid_metrics(report: EvaluationReport) -> None:
     """All candidates and baselines are measured; AUC and Brier are in range."""
-    expected = {"bgnbd", "bgnbd_isotonic", "classifier", "recency_rule", "recency_isotonic", "rfm"}
+    expected = {*CANDIDATES, "recency_rule", "recency_isotonic", "rfm"}
     assert set(report.churn) == expected
     for metrics in report.churn.values():
         assert 0.0 <= metrics["brier"] <= 1.0
         assert 0.0 <= metrics["auc"] <= 1.0
-    assert report.chosen_churn_model in {"bgnbd", "bgnbd_isotonic", "classifier"}
+    assert report.chosen_churn_model in CANDIDATES
     chosen = report.churn[report.chosen_churn_model]["brier"]
-    assert all(chosen <= report.churn[n]["brier"] for n in ("bgnbd", "classifier"))
+    assert all(chosen <= report.churn[n]["brier"] for n in CANDIDATES)
 
 
 def test_models_beat_naive_baselines_on_simulated_customers(report: EvaluationReport) -> None:

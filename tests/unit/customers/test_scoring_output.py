@@ -141,7 +141,7 @@ def test_no_customer_before_as_of_is_a_fit_error(sim_tx: pd.DataFrame) -> None:
         score_customers(sim_tx, START)
 
 
-@pytest.mark.parametrize("model", ["classifier", "bgnbd_isotonic"])
+@pytest.mark.parametrize("model", ["classifier", "bgnbd_isotonic", "logistic", "ensemble"])
 def test_forced_churn_model_is_refitted_and_used(
     sim_tx: pd.DataFrame, scores: CustomerScores, model: str
 ) -> None:

@@ -1,9 +1,11 @@
 """Churn predictors fitted on an earlier cutoff's labelled frame and applied to a later one.
 
 Candidates (chosen by holdout Brier score): ``bgnbd`` (the model's own probability),
-``bgnbd_isotonic`` (the same, recalibrated by isotonic regression on the earlier split)
-and ``classifier`` (a calibrated HistGradientBoostingClassifier on RFM, behaviour and
-BG/NBD features). Baselines: ``recency_rule`` (no order in 60 days = churned, a 0/1
+``bgnbd_isotonic`` (the same, recalibrated by isotonic regression on the earlier split),
+``classifier`` (a calibrated HistGradientBoostingClassifier on RFM, behaviour and
+BG/NBD features), ``logistic`` (a regularised logistic regression on the log of a few
+of those and BG/NBD's churn log-odds) and ``ensemble`` (the mean of ``bgnbd_isotonic``
+and ``logistic``). Baselines: ``recency_rule`` (no order in 60 days = churned, a 0/1
 "probability"), ``recency_isotonic`` (recency mapped to a probability on the earlier
 split) and ``rfm`` (the churn rate of each RFM score sum on the earlier split).
 Predictors are small picklable objects, so the registry can keep them.
@@ -20,6 +22,9 @@ from numpy.typing import NDArray
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from rms_ml_push.models.customers.frames import CustomerModelConfig
@@ -47,7 +52,21 @@ CLASSIFIER_FEATURES: tuple[str, ...] = (
     "churn_bgnbd",
     "expected_purchases",
 )
-CANDIDATES: tuple[str, ...] = ("bgnbd", "bgnbd_isotonic", "classifier")
+# BG/NBD's churn probability enters as log-odds, the counts and durations as log1p: on
+# those scales the relation to churn's log-odds is close to linear.
+LOGISTIC_FEATURES: tuple[str, ...] = (
+    "churn_bgnbd",
+    "recency_days",
+    "tenure_days",
+    "n_occasions",
+    "mean_spend",
+    "recency_over_gap",
+    "occasions_30d",
+    "occasions_90d",
+    "occasions_180d",
+    "expected_purchases",
+)
+CANDIDATES: tuple[str, ...] = ("bgnbd", "bgnbd_isotonic", "classifier", "logistic", "ensemble")
 BASELINES: tuple[str, ...] = ("recency_rule", "recency_isotonic", "rfm")
 
 
@@ -128,6 +147,49 @@ class CalibratedClassifier:
         return np.asarray(proba[:, positive], dtype=np.float64)
 
 
+def logistic_design(data: pd.DataFrame, columns: tuple[str, ...]) -> FloatArray:
+    """The logistic model's inputs: ``churn_bgnbd`` as clipped log-odds, every other
+    column as ``log1p`` of its non-negative part (NaN, e.g. the gap of a one-order
+    customer, as 0)."""
+    out = np.empty((len(data), len(columns)), dtype=np.float64)
+    for index, column in enumerate(columns):
+        values = data[column].to_numpy(dtype=np.float64)
+        if column == "churn_bgnbd":
+            p = np.clip(values, 1e-4, 1.0 - 1e-4)
+            out[:, index] = np.log(p / (1.0 - p))
+        else:
+            out[:, index] = np.log1p(np.nan_to_num(np.maximum(values, 0.0), nan=0.0))
+    return out
+
+
+@dataclass(frozen=True)
+class LogisticOnFeatures:
+    """Standardised logistic regression over :func:`logistic_design` of ``columns``."""
+
+    model: Any
+    columns: tuple[str, ...] = LOGISTIC_FEATURES
+    name: str = "logistic"
+
+    def predict(self, data: pd.DataFrame) -> FloatArray:
+        proba = self.model.predict_proba(logistic_design(data, self.columns))
+        positive = list(self.model.classes_).index(True)
+        return np.asarray(proba[:, positive], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class MeanOfPredictors:
+    """The mean of calibrated members' probabilities: their errors are partly
+    independent (a recalibrated BG/NBD and a regression on behaviour), so the mean has a
+    lower Brier score than either on most backtests (``jobs/customers.md``)."""
+
+    members: tuple[ChurnPredictor, ...]
+    name: str = "ensemble"
+
+    def predict(self, data: pd.DataFrame) -> FloatArray:
+        stacked = np.vstack([member.predict(data) for member in self.members])
+        return np.asarray(stacked.mean(axis=0), dtype=np.float64)
+
+
 def labels(data: pd.DataFrame) -> NDArray[np.bool_]:
     """The ``churned`` label column as a boolean array (KeyError without labels)."""
     return data["churned"].to_numpy(dtype=bool)
@@ -182,6 +244,13 @@ def fit_classifier(train: pd.DataFrame, config: CustomerModelConfig) -> Calibrat
     return CalibratedClassifier(model=model, method=method, threads=config.classifier_threads)
 
 
+def fit_logistic(train: pd.DataFrame, *, strength: float = 0.5) -> LogisticOnFeatures:
+    """L2-regularised (C = ``strength``) logistic regression on the earlier split."""
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=strength, max_iter=2_000))
+    model.fit(logistic_design(train, LOGISTIC_FEATURES), labels(train))
+    return LogisticOnFeatures(model=model)
+
+
 def can_train(train: pd.DataFrame, config: CustomerModelConfig) -> bool:
     """Enough labelled customers of both classes to fit anything on the earlier split."""
     if "churned" not in train.columns or len(train) < config.min_training_customers:
@@ -203,6 +272,10 @@ def fit_predictors(
     predictors["bgnbd_isotonic"] = fit_isotonic(train, "churn_bgnbd", "bgnbd_isotonic")
     predictors["recency_isotonic"] = fit_isotonic(train, "recency_days", "recency_isotonic")
     predictors["rfm"] = fit_rfm_rates(train)
+    predictors["logistic"] = fit_logistic(train)
+    predictors["ensemble"] = MeanOfPredictors(
+        members=(predictors["bgnbd_isotonic"], predictors["logistic"])
+    )
     if with_classifier:
         predictors["classifier"] = fit_classifier(train, config)
     return predictors
