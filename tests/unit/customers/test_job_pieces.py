@@ -213,6 +213,13 @@ def test_backtest_metrics_feed_the_gate(scores: CustomerScores) -> None:
         report.churn["recency_isotonic"]["brier"], abs=1e-6
     )
     json.dumps(metrics.to_json(), allow_nan=False)
+    # The calibration an operator can read back (models show --json): deciles of the
+    # model in use, covering every holdout customer, predictions increasing.
+    table = metrics.windows[0]["reliability"]
+    assert len(table) == 10
+    assert sum(row["n"] for row in table) == report.n_holdout
+    means = [row["mean_predicted"] for row in table]
+    assert means == sorted(means)
     message = message_metrics(scores)
     assert set(message["baselines"]) == {"recency_rule", "recency_isotonic", "rfm"}
     json.dumps(message, allow_nan=False)

@@ -40,9 +40,23 @@ def used_churn_model(scores: CustomerScores) -> str | None:
     return scores.churn_model if scores.churn_model in report.churn else report.chosen_churn_model
 
 
+def _reliability(rows: list[dict[str, float]]) -> list[dict[str, float | int]]:
+    """Deciles of the prediction, mean predicted against observed churn (JSON-clean)."""
+    return [
+        {
+            "bin": int(row["bin"]),
+            "n": int(row["n"]),
+            "mean_predicted": round(row["mean_predicted"], 4),
+            "observed_rate": round(row["observed_rate"], 4),
+        }
+        for row in rows
+    ]
+
+
 def backtest_metrics(scores: CustomerScores) -> BacktestMetrics:
     """``BacktestMetrics`` for ``registry.save``: Brier of the model in use vs
-    ``recency_isotonic``, with AUC, log loss and total-spend error alongside."""
+    ``recency_isotonic``, with AUC, log loss and total-spend error alongside, and the
+    model's reliability table on the holdout (``models show --json``)."""
     report, used = scores.report, used_churn_model(scores)
     if report is None or used is None:
         return BacktestMetrics(metric="brier", model={}, baseline_name=GATE_BASELINE)
@@ -58,6 +72,7 @@ def backtest_metrics(scores: CustomerScores) -> BacktestMetrics:
         "n_holdout": report.n_holdout,
         "churn_model": used,
         "spend_model": report.chosen_spend_model,
+        "reliability": _reliability(report.reliability.get(used, [])),
     }
     return BacktestMetrics(
         metric="brier",
