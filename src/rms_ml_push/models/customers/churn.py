@@ -129,6 +129,12 @@ class RateByScore:
         return np.asarray(mapped.fillna(self.default).to_numpy(), dtype=np.float64)
 
 
+def churn_column(model: Any, features: FloatArray) -> FloatArray:
+    """P(churned) from a fitted scikit-learn classifier: the column of class True."""
+    positive = list(model.classes_).index(True)
+    return np.asarray(model.predict_proba(features)[:, positive], dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class CalibratedClassifier:
     """A calibrated gradient-boosting classifier over :data:`CLASSIFIER_FEATURES`."""
@@ -141,10 +147,8 @@ class CalibratedClassifier:
 
     def predict(self, data: pd.DataFrame) -> FloatArray:
         features = data.loc[:, list(self.columns)].to_numpy(dtype=np.float64)
-        positive = list(self.model.classes_).index(True)
         with threadpool_limits(limits=self.threads, user_api="openmp"):
-            proba = self.model.predict_proba(features)
-        return np.asarray(proba[:, positive], dtype=np.float64)
+            return churn_column(self.model, features)
 
 
 def logistic_design(data: pd.DataFrame, columns: tuple[str, ...]) -> FloatArray:
@@ -171,9 +175,7 @@ class LogisticOnFeatures:
     name: str = "logistic"
 
     def predict(self, data: pd.DataFrame) -> FloatArray:
-        proba = self.model.predict_proba(logistic_design(data, self.columns))
-        positive = list(self.model.classes_).index(True)
-        return np.asarray(proba[:, positive], dtype=np.float64)
+        return churn_column(self.model, logistic_design(data, self.columns))
 
 
 @dataclass(frozen=True)
