@@ -6,6 +6,7 @@
     .venv/bin/python bench/customers_eval.py --csv tx.csv --as-of 2025-01-01T00:00Z
     .venv/bin/python bench/customers_eval.py --source demo     # demo RMS, 3 x 730 days
     .venv/bin/python bench/customers_eval.py --source cdnow --fader-hardie  # + 39 w / 39 w
+    .venv/bin/python bench/customers_eval.py --source cdnow --counting-models  # + Pareto/NBD
 
 Sources:
 - ``sim``: BG/NBD + Gamma-Gamma customers (the models' own assumptions);
@@ -226,6 +227,34 @@ def fader_hardie() -> None:
         )
 
 
+def counting_models() -> None:
+    """CDNOW's 90-day holdouts: repeat occasions predicted by our BG/NBD and by the
+    ``lifetimes`` package's Pareto/NBD and MBG/NBD fitted on the same frame, against actual:
+    is the Q4 1997 under-forecast ours, or every stationary counting model's?"""
+    from lifetimes import ModifiedBetaGeoFitter, ParetoNBDFitter  # noqa: PLC0415 - bench only
+
+    tx = _cdnow()
+    if tx is None:
+        print("cdnow: lifetimes not installed, skipped", file=sys.stderr)
+        return
+    config = CustomerModelConfig()
+    horizon = config.horizon_days / config.time_unit_days
+    print("\n## CDNOW 90-day holdouts: repeat occasions, predicted / actual - 1")
+    for stamp in CDNOW_AS_OF:
+        cutoff = pd.Timestamp(stamp, tz="UTC") - pd.Timedelta(days=config.horizon_days)
+        data = build_frame(tx, cutoff, config, with_labels=True).data
+        actual = float(data["future_occasions"].sum())
+        row = {"bgnbd": float(data["expected_purchases"].sum())}
+        for label, fitter in (("pareto_nbd", ParetoNBDFitter), ("mbg_nbd", ModifiedBetaGeoFitter)):
+            model = fitter().fit(data["frequency"], data["t_x"], data["T"])
+            expected = model.conditional_expected_number_of_purchases_up_to_time(
+                horizon, data["frequency"], data["t_x"], data["T"]
+            )
+            row[label] = float(expected.sum())
+        cells = "  ".join(f"{k} {v:.0f} ({v / actual - 1:+.3f})" for k, v in row.items())
+        print(f"holdout from {cutoff.date()}: actual {actual:.0f}  {cells}")
+
+
 def print_report(name: str, as_of: pd.Timestamp, report: EvaluationReport, secs: float) -> None:
     """The churn table, the spend table, the bars and the chosen model's reliability."""
     print(f"\n## {name}  as_of={as_of.date()}  holdout from {report.holdout_cutoff.date()}")
@@ -283,9 +312,16 @@ def main() -> int:
     parser.add_argument(
         "--fader-hardie", action="store_true", help="also the 39 w / 39 w CDNOW setup"
     )
+    parser.add_argument(
+        "--counting-models",
+        action="store_true",
+        help="also CDNOW's holdouts under lifetimes' Pareto/NBD and MBG/NBD",
+    )
     args = parser.parse_args()
     if args.fader_hardie:
         fader_hardie()
+    if args.counting_models:
+        counting_models()
     config = CustomerModelConfig()
     dumped = []
     for name, tx, stamps in datasets(args):
