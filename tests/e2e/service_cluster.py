@@ -170,16 +170,22 @@ class TcpRelay:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         sock.listen(16)
-        self._listener = sock
+        with self._lock:
+            self._listener = sock
         threading.Thread(target=self._accept, args=(sock,), daemon=True).start()
 
     def cut(self) -> None:
         """Close the listener (new connections refused) and reset every open connection."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
         with self._lock:
+            listener, self._listener = self._listener, None
             conns, self._conns = self._conns, []
+        if listener is not None:
+            # close() alone does not wake a thread blocked in accept() on Linux: the socket
+            # kept listening and let one more connection through the "outage" (a run then
+            # succeeded during the cut and the outage test failed under load).
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -202,6 +208,10 @@ class TcpRelay:
                 client.close()
                 continue
             with self._lock:
+                if self._listener is not listener:  # cut while connecting upstream
+                    client.close()
+                    upstream.close()
+                    return
                 self._conns += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
