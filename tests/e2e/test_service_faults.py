@@ -275,7 +275,7 @@ def test_rms_outage_fails_the_run_ready_names_rms_next_slot_retries(
     (listed,) = json.loads(capsys.readouterr().out)
     newest = max(runs(store), key=lambda r: r["started_at"])
     assert listed["last_run"]["run_id"] == newest["id"]
-    # Failed once when the relay let a connection through the cut (fixed): name every run.
+    # Failed once, likely through the relay's leaky cut (fixed since): name every run.
     history = [(r["as_of"].isoformat(), r["status"], r["error"]) for r in runs(store)]
     assert listed["status"] == newest["status"] == "succeeded", history
     assert listed["last_run"]["duration_s"] > 0
