@@ -31,7 +31,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +41,7 @@ import sqlalchemy as sa
 from statsforecast import StatsForecast
 from statsforecast.models import AutoETS
 
+from child import CLI, job_env, timed
 from rms_ml_push.config import Settings
 from rms_ml_push.jobs.common import open_resources
 from rms_ml_push.jobs.demand_data import load_inputs
@@ -49,36 +49,7 @@ from rms_ml_push.jobs.runtime import latest_prediction_set
 from rms_ml_push.store.engine import Store
 
 H = 14
-CLI = str(Path(sys.executable).parent / "rms-ml-push")
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_demand"
-
-
-def _env(rms_url: str, workdir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RMS_ML_")}
-    env.update(
-        RMS_ML_RMS_URL=rms_url,
-        RMS_ML_STORE_URL=f"sqlite:///{workdir / 'store.sqlite3'}",
-        RMS_ML_MODEL_DIR=str(workdir / "models"),
-        RMS_ML_LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def _timed(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall seconds, CPU seconds and peak RSS (MiB) of one child process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    _, err = proc.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.stderr.write(err.decode()[-3000:])
-        raise SystemExit(f"failed: {' '.join(cmd[:6])} ...")
-    return {
-        "wall_s": round(wall, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 0),
-    }
 
 
 def _series(rms_url: str, restaurants: list[int], until: datetime) -> pd.DataFrame:
@@ -140,17 +111,17 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
     restaurants = list(range(1, n + 1))
     first = last_day - pd.Timedelta(days=H - 1)
     as_of = datetime(first.year, first.month, first.day, 6, tzinfo=UTC)
-    env = _env(args.rms_url, work)
+    env = job_env(args.rms_url, work)
     cli = [CLI, "jobs", "run", "demand", "--no-deliver"]
     scope = ["--as-of", as_of.isoformat()]
     for rid in restaurants:
         scope += ["--restaurant", str(rid)]
     result: dict = {"restaurants": n}
-    result["job_full"] = _timed([*cli, "--full", *scope], env)
+    result["job_full"] = timed([*cli, "--full", *scope], env)
     points = _job_points(env["RMS_ML_STORE_URL"], restaurants, as_of)
     # One hour later is another slot (a run per slot) with the same forecast days.
     daily_scope = ["--as-of", (as_of + timedelta(hours=1)).isoformat(), *scope[2:]]
-    result["job_daily"] = _timed([*cli, *daily_scope], env)
+    result["job_daily"] = timed([*cli, *daily_scope], env)
 
     # The baselines' series come from the job's own extract, in a child process so that
     # this process stays small (a child's peak RSS counts its parent's pages until exec).
@@ -185,7 +156,7 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
         history.to_parquet(path)
         suffix = "" if part == "items" else "_totals"
         for season, key in ((7, "autoets7"), (1, "autoets")):
-            result[key + suffix] = _timed(
+            result[key + suffix] = timed(
                 [sys.executable, __file__, "--child-autoets", path, "--season", str(season)], env
             )
         forecasts = {
@@ -263,7 +234,7 @@ def main() -> None:
         cmd = [CLI, "demo-data", "--url", args.rms_url]
         cmd += ["--restaurants", "50", "--days", "730", "--menu-items", "60", "--replace"]
         cmd += ["--end", args.end] if args.end else []
-        print("generating:", _timed(cmd, dict(os.environ)), flush=True)
+        print("generating:", timed(cmd, dict(os.environ)), flush=True)
     # The demo's last local day, not max(created_at): dirty rows carry far-future clocks.
     last_day = pd.Timestamp(args.end) if args.end else _last_day(args.rms_url)
     with tempfile.TemporaryDirectory(prefix="bench-demand-") as tmp:
