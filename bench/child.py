@@ -1,4 +1,5 @@
-"""What the end-to-end benches share: a job's environment and one timed child process."""
+"""What the end-to-end benches share: a PostgreSQL RMS database, a job's environment and
+one timed child process."""
 
 from __future__ import annotations
 
@@ -9,7 +10,25 @@ import tempfile
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
 CLI = str(Path(sys.executable).parent / "rms-ml-push")
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of ``url`` when it does not exist yet."""
+    target = sa.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                sa.text("select 1 from pg_database where datname = :name"),
+                {"name": target.database},
+            ).first()
+            if found is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def job_env(rms_url: str, workdir: Path) -> dict[str, str]:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from child import CLI, job_env, timed, timed_output
+from child import CLI, ensure_database, job_env, timed, timed_output
 from rms_ml_push.config import RmsTables
 from rms_ml_push.demo.schema import create_demo_schema, create_indexes, drop_demo_tables
 from rms_ml_push.models.customers import score_customers
@@ -62,17 +62,9 @@ def _copy(conn: sa.Connection, table: str, frame: pd.DataFrame) -> None:
 
 def write_rms(rms_url: str, tx: pd.DataFrame) -> dict[str, int]:
     """The log as RMS rows (restaurants, profiles, completed orders, refund payments)."""
-    url = sa.make_url(rms_url)
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        exists = conn.execute(
-            sa.text("select 1 from pg_database where datname = :d"), {"d": url.database}
-        ).first()
-        if not exists:
-            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
+    ensure_database(rms_url)
     tables = RmsTables()
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(rms_url)
     drop_demo_tables(engine, tables)
     create_demo_schema(engine, tables, movements=False)
     rng = np.random.default_rng(7)

@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from statsforecast import StatsForecast
 from statsforecast.models import AutoETS
 
-from child import CLI, job_env, timed
+from child import CLI, ensure_database, job_env, timed
 from rms_ml_push.config import Settings
 from rms_ml_push.jobs.common import open_resources
 from rms_ml_push.jobs.demand_data import load_inputs
@@ -183,18 +183,12 @@ def run_size(args: argparse.Namespace, n: int, last_day: pd.Timestamp, work: Pat
 
 
 def _has_demo(rms_url: str) -> bool:
-    """Whether the database exists and has orders; creates the database when missing."""
-    url = sa.make_url(rms_url)
-    engine = sa.create_engine(url)
+    """Whether the database has an orders table; creates the database when missing."""
+    ensure_database(rms_url)
+    engine = sa.create_engine(rms_url)
     try:
         with engine.connect() as conn:
             return bool(sa.inspect(conn).has_table("orders"))
-    except sa.exc.OperationalError:
-        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        return False
     finally:
         engine.dispose()
 
