@@ -34,11 +34,15 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
 def test_design_uses_log_odds_and_log1p_and_zero_for_missing() -> None:
     """churn_bgnbd becomes clipped log-odds; other columns log1p of the non-negative part."""
     data = pd.DataFrame(
-        {"churn_bgnbd": [0.5, 0.0, 0.9], "recency_over_gap": [np.nan, -3.0, np.e - 1.0]}
+        {
+            "churn_bgnbd": [0.5, 0.0, 0.9, np.nan],
+            "recency_over_gap": [np.nan, -3.0, np.e - 1.0, np.inf],
+        }
     )
     x = logistic_design(data, ("churn_bgnbd", "recency_over_gap"))
-    np.testing.assert_allclose(x[:, 0], [0.0, np.log(1e-4 / (1 - 1e-4)), np.log(9.0)])
-    np.testing.assert_allclose(x[:, 1], [0.0, 0.0, 1.0])
+    np.testing.assert_allclose(x[:, 0], [0.0, np.log(1e-4 / (1 - 1e-4)), np.log(9.0), 0.0])
+    np.testing.assert_allclose(x[:3, 1], [0.0, 0.0, 1.0])
+    assert np.isfinite(x).all()  # scikit-learn's regression rejects NaN and infinity
 
 
 def test_logistic_learns_churn_from_an_earlier_split() -> None:

@@ -152,17 +152,17 @@ class CalibratedClassifier:
 
 
 def logistic_design(data: pd.DataFrame, columns: tuple[str, ...]) -> FloatArray:
-    """The logistic model's inputs: ``churn_bgnbd`` as clipped log-odds, every other
-    column as ``log1p`` of its non-negative part (NaN, e.g. the gap of a one-order
-    customer, as 0)."""
+    """The logistic model's inputs: ``churn_bgnbd`` as clipped log-odds (NaN as 0.5),
+    every other column as ``log1p`` of its non-negative part (NaN, e.g. the gap of a
+    one-order customer, as 0). Always finite: scikit-learn's regression rejects NaN."""
     out = np.empty((len(data), len(columns)), dtype=np.float64)
     for index, column in enumerate(columns):
         values = data[column].to_numpy(dtype=np.float64)
         if column == "churn_bgnbd":
-            p = np.clip(values, 1e-4, 1.0 - 1e-4)
+            p = np.clip(np.nan_to_num(values, nan=0.5), 1e-4, 1.0 - 1e-4)
             out[:, index] = np.log(p / (1.0 - p))
         else:
-            out[:, index] = np.log1p(np.nan_to_num(np.maximum(values, 0.0), nan=0.0))
+            out[:, index] = np.log1p(np.maximum(np.nan_to_num(values, nan=0.0), 0.0))
     return out
 
 
