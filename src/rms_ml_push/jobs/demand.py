@@ -24,6 +24,7 @@ import pandas as pd
 from rms_ml_push.config import Settings
 from rms_ml_push.errors import ModelNotFoundError
 from rms_ml_push.features import calendar
+from rms_ml_push.features.holidays import holiday_place
 from rms_ml_push.jobs.common import JobResources, ModelRef, model_trained_event, open_resources
 from rms_ml_push.jobs.demand_data import DemandInputs, Restaurant, load_inputs
 from rms_ml_push.jobs.demand_output import build_outputs, series_rows
@@ -193,10 +194,7 @@ def _hourly_groups(
 def _calendars(settings: Settings, members: Sequence[Restaurant]) -> dict[str, HolidayCalendar]:
     out = {}
     for r in members:
-        override = settings.holidays.restaurants.get(r.id, {})
-        country = override.get("country", settings.holidays.country)
-        subdivision = override.get("subdivision", settings.holidays.subdivision)
-        out[str(r.id)] = HolidayCalendar(country, subdivision)
+        out[str(r.id)] = HolidayCalendar(*holiday_place(settings.holidays, r.id))
     return out
 
 

@@ -8,13 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rms_ml_push.config import HolidaySettings
-from rms_ml_push.models.pricing.controls import (
-    control_matrix,
-    control_names,
-    holiday_dates,
-    holiday_place,
-)
+from rms_ml_push.models.pricing.controls import control_matrix, control_names, holiday_dates
 from rms_ml_push.models.pricing.elasticity import price_changed
 from rms_ml_push.models.pricing.evaluate import evaluate_holdout
 from rms_ml_push.models.pricing.model import fit_pricing_model
@@ -96,13 +90,9 @@ def test_controls_columns_and_holidays() -> None:
     assert matrix[0, :6].sum() == 0  # a Monday: the reference day
 
 
-def test_holiday_place_override() -> None:
-    """A restaurant override beats the chain's country; no country means no holidays."""
-    settings = HolidaySettings(
-        country="DE", restaurants={7: {"country": "US", "subdivision": "NY"}}
-    )
-    assert holiday_place(settings, 7) == ("US", "NY")
-    assert holiday_place(settings, 8) == ("DE", None)
+def test_holiday_dates() -> None:
+    """A place's holidays; no country means none; an unknown country is named."""
+    assert date(2024, 10, 3) in holiday_dates("DE", None, [2024])
     assert holiday_dates(None, None, [2024]) == set()
     with pytest.raises(ValueError, match="XX"):
         holiday_dates("XX", None, [2024])

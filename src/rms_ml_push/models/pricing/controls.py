@@ -7,8 +7,10 @@ country/subdivision (``settings.holidays``, per-restaurant override). Closing da
 order at the restaurant) are not a column: they are dropped from the regression, since
 a closed day says nothing about price.
 
-These mirror the demand forecasting job's calendar features; once that module is in
-``features/`` both should share it (see jobs/pricing.md).
+A restaurant's holiday place is the same as the demand job's
+(:func:`rms_ml_push.features.holidays.holiday_place`). The columns themselves differ on
+purpose: a log-linear regression needs dummies and smooth Fourier terms, the demand
+models take day of week / day of year and holiday distances.
 """
 
 from __future__ import annotations
@@ -21,19 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from rms_ml_push.config import HolidaySettings
-
 F64 = npt.NDArray[np.float64]
 FOURIER_ORDER = 2
 YEAR_DAYS = 365.25
-
-
-def holiday_place(settings: HolidaySettings, restaurant_id: int) -> tuple[str | None, str | None]:
-    """(country, subdivision) for a restaurant: its override, else the chain's setting."""
-    override = settings.restaurants.get(restaurant_id)
-    if override is not None:
-        return override.get("country"), override.get("subdivision")
-    return settings.country, settings.subdivision
 
 
 def holiday_dates(country: str | None, subdivision: str | None, years: Sequence[int]) -> set[date]:

@@ -22,12 +22,8 @@ import numpy as np
 import pandas as pd
 
 from rms_ml_push.config import HolidaySettings
-from rms_ml_push.models.pricing.controls import (
-    closing_days,
-    control_matrix,
-    holiday_dates,
-    holiday_place,
-)
+from rms_ml_push.features.holidays import holiday_place
+from rms_ml_push.models.pricing.controls import closing_days, control_matrix, holiday_dates
 from rms_ml_push.models.pricing.elasticity import ItemFit, fit_item
 from rms_ml_push.models.pricing.shrinkage import Elasticity, Prior, category_priors, shrink
 
