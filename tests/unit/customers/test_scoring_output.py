@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.api.types import is_numeric_dtype
 
 from rms_ml_push.errors import FitError
 from rms_ml_push.models.customers import (
@@ -21,11 +22,22 @@ from rms_ml_push.models.customers import (
     summarise,
 )
 from rms_ml_push.models.customers.frames import build_frame
+from rms_ml_push.models.customers.model import BGNBD_INPUTS, CustomerAnalyticsModel
 from rms_ml_push.models.customers.simulate import SimulationSpec, simulate_transactions
 
 from .conftest import START
 
 AS_OF = START + pd.Timedelta(days=700)
+# Columns frames.model_columns derives from BG/NBD and Gamma-Gamma.
+BGNBD_OUTPUTS = (
+    "p_alive",
+    "churn_bgnbd",
+    "expected_purchases",
+    "expected_spend_per_occasion",
+    "expected_value",
+    "next_order_days",
+    "recency_over_gap",
+)
 ROW_KEYS = {
     "customer_id",
     "churn_probability",
@@ -160,6 +172,14 @@ def test_forced_churn_model_is_refitted_and_used(
     restored = pickle.loads(pickle.dumps(result.predictor))
     current = build_frame(sim_tx, AS_OF, config, with_labels=False).data
     np.testing.assert_allclose(np.clip(restored.predict(current), 0.0, 1.0), churn.to_numpy())
+    # The version's signature names what the predictor reads: scrambling every other
+    # base column (BG/NBD's inputs and outputs aside) leaves the probabilities unchanged.
+    features = CustomerAnalyticsModel.from_scores(result, config).features
+    kept = {*features, *BGNBD_INPUTS, *BGNBD_OUTPUTS}
+    others = [c for c in current.columns if c not in kept and is_numeric_dtype(current[c])]
+    assert "recency_days" in others or "recency_days" in features
+    scrambled = current.assign(**{c: current[c].to_numpy()[::-1] for c in others})
+    np.testing.assert_allclose(restored.predict(scrambled), restored.predict(current))
 
 
 def test_unknown_churn_model_is_rejected(sim_tx: pd.DataFrame) -> None:

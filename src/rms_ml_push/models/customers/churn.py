@@ -67,6 +67,13 @@ LOGISTIC_FEATURES: tuple[str, ...] = (
     "expected_purchases",
 )
 CANDIDATES: tuple[str, ...] = ("bgnbd", "bgnbd_isotonic", "classifier", "logistic", "ensemble")
+# The frame columns each candidate reads beyond BG/NBD's own inputs (the version's
+# signature, see model.CustomerAnalyticsModel.features); the BG/NBD ones read none.
+CANDIDATE_FEATURES: dict[str, tuple[str, ...]] = {
+    "classifier": CLASSIFIER_FEATURES,
+    "logistic": LOGISTIC_FEATURES,
+    "ensemble": LOGISTIC_FEATURES,  # bgnbd_isotonic's churn_bgnbd is among them
+}
 BASELINES: tuple[str, ...] = ("recency_rule", "recency_isotonic", "rfm")
 
 

@@ -18,11 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rms_ml_push.models.customers import bgnbd, gammagamma
-from rms_ml_push.models.customers.churn import (
-    CLASSIFIER_FEATURES,
-    LOGISTIC_FEATURES,
-    ChurnPredictor,
-)
+from rms_ml_push.models.customers.churn import CANDIDATE_FEATURES, ChurnPredictor
 from rms_ml_push.models.customers.frames import CustomerModelConfig, model_columns
 from rms_ml_push.models.customers.scoring import CustomerScores
 
@@ -65,11 +61,7 @@ class CustomerAnalyticsModel:
     @property
     def features(self) -> tuple[str, ...]:
         """The inputs the churn probability reads (part of the version's signature)."""
-        if self.churn_model == "classifier":
-            return CLASSIFIER_FEATURES
-        if self.churn_model in ("logistic", "ensemble"):
-            return LOGISTIC_FEATURES
-        return BGNBD_INPUTS
+        return CANDIDATE_FEATURES.get(self.churn_model, BGNBD_INPUTS)
 
     def predict(self, base: pd.DataFrame) -> pd.DataFrame:
         """Churn probability, 90-day expected value and days to the next order (NaN: none
