@@ -231,12 +231,12 @@ def counting_models() -> None:
     """CDNOW's 90-day holdouts: repeat occasions predicted by our BG/NBD and by the
     ``lifetimes`` package's Pareto/NBD and MBG/NBD fitted on the same frame, against actual:
     is the Q4 1997 under-forecast ours, or every stationary counting model's?"""
-    from lifetimes import ModifiedBetaGeoFitter, ParetoNBDFitter  # noqa: PLC0415 - bench only
-
     tx = _cdnow()
-    if tx is None:
+    if tx is None:  # before the import: without lifetimes there is nothing to compare
         print("cdnow: lifetimes not installed, skipped", file=sys.stderr)
         return
+    from lifetimes import ModifiedBetaGeoFitter, ParetoNBDFitter  # noqa: PLC0415 - optional
+
     config = CustomerModelConfig()
     horizon = config.horizon_days / config.time_unit_days
     print("\n## CDNOW 90-day holdouts: repeat occasions, predicted / actual - 1")

@@ -138,7 +138,8 @@ def _has_orders(rms_url: str) -> bool:
     engine = sa.create_engine(rms_url)
     try:
         with engine.connect() as conn:
-            return conn.execute(sa.text("select exists (select 1 from orders)")).scalar_one()
+            orders = RmsTables().orders
+            return conn.execute(sa.text(f"select exists (select 1 from {orders})")).scalar_one()
     except sa.exc.DBAPIError:
         return False
     finally:
